@@ -1,0 +1,38 @@
+# FinSight. The two commands that matter:
+#   make demo   set up, start everything, train on the default data, predict, stop
+#   make test   set up, then run every test
+SHELL := /bin/bash
+BIN := bin
+GO_BINARIES := $(BIN)/worker $(BIN)/starter $(BIN)/finsight-api
+CSV ?=
+TICKER ?=
+EPOCHS ?= 5
+
+.PHONY: deps build test vet demo up down clean
+
+deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI (.tools/bin)
+	@scripts/deps.sh
+
+build: deps
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/ ./worker ./starter ./api/cmd/finsight-api
+
+vet: deps
+	go vet ./...
+
+test: deps
+	go vet ./...
+	FINSIGHT_TEMPORAL_BIN=$(CURDIR)/.tools/bin/temporal FINSIGHT_DATA=$(abspath ../shared/data) \
+		go test -count=1 -timeout 40m ./...
+
+demo: build
+	@CSV="$(CSV)" TICKER="$(TICKER)" EPOCHS="$(EPOCHS)" scripts/demo.sh
+
+up: build
+	@scripts/services.sh up
+
+down:
+	@scripts/services.sh down
+
+clean: down
+	rm -rf $(BIN) .state

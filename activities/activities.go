@@ -1,0 +1,24 @@
+// Package activities holds the steps of the pipelines, one file per step,
+// as methods on Activities, which holds their dependencies. Each step reads
+// its inputs from the blob store, writes its outputs there, and returns
+// references.
+package activities
+
+import (
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/sugarme/gotch"
+
+	"github.com/finsight/finsight/internal/blob"
+)
+
+// Activities are the pipeline steps and what they need.
+type Activities struct {
+	Store  blob.Store
+	Device gotch.Device
+	Mem    memory.Allocator
+}
+
+// New wires the steps to a store and a training device.
+func New(store blob.Store, device gotch.Device) *Activities {
+	return &Activities{Store: store, Device: device, Mem: memory.DefaultAllocator}
+}

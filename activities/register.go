@@ -1,0 +1,73 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/model"
+)
+
+// RegisterInput is everything that makes up a model artifact.
+type RegisterInput struct {
+	Ticker  string               `json:"ticker"`
+	RunID   string               `json:"run_id"`
+	Weights pipeline.DataRef     `json:"weights"`
+	Scaler  pipeline.DataRef     `json:"scaler"`
+	Config  model.Config         `json:"config"`
+	Horizon int                  `json:"horizon"`
+	Params  pipeline.ModelParams `json:"params"`
+	Metrics pipeline.Metrics     `json:"metrics"`
+	Raw     pipeline.DataRef     `json:"raw"`
+	CSVKey  string               `json:"csv_key"`
+}
+
+// RegisterResult is the version the model got.
+type RegisterResult struct {
+	Version int    `json:"version"`
+	URI     string `json:"uri"`
+}
+
+// lineage records where a model's data came from.
+type lineage struct {
+	RunID  string               `json:"run_id"`
+	CSVKey string               `json:"csv_key"`
+	Raw    pipeline.DataRef     `json:"raw"`
+	Params pipeline.ModelParams `json:"params"`
+}
+
+// Register saves weights, scaler, config, metrics and lineage as the next
+// version of the ticker's model and makes it the latest. Registering the
+// same run twice (a retry) returns the version it already has.
+func (a *Activities) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+	weights, err := a.readVerified(ctx, in.Weights)
+	if err != nil {
+		return RegisterResult{}, err
+	}
+	scaler, err := a.readVerified(ctx, in.Scaler)
+	if err != nil {
+		return RegisterResult{}, err
+	}
+	files := map[string][]byte{registry.FileWeights: weights, registry.FileScaler: scaler}
+	for name, v := range map[string]any{
+		registry.FileConfig:  model.ArtifactConfig{Model: in.Config, Feature: "open", Horizon: in.Horizon, Scaler: "minmax"},
+		registry.FileMetrics: in.Metrics,
+		registry.FileLineage: lineage{RunID: in.RunID, CSVKey: in.CSVKey, Raw: in.Raw, Params: in.Params},
+	} {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return RegisterResult{}, fmt.Errorf("encode %s: %w", name, err)
+		}
+		files[name] = b
+	}
+	v := registry.Version{RunID: in.RunID, CreatedAt: activity.GetInfo(ctx).StartedTime.UTC(), DataSHA256: in.Raw.SHA256, Metrics: in.Metrics}
+	got, err := registry.Registry{Store: a.Store}.Register(ctx, in.Ticker, v, files)
+	if err != nil {
+		return RegisterResult{}, err
+	}
+	return RegisterResult{Version: got.Version, URI: a.Store.URI(registry.Dir(in.Ticker, got.Version))}, nil
+}

@@ -1,0 +1,103 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/model"
+)
+
+// loadedModel is one registered version, ready to predict.
+type loadedModel struct {
+	version int
+	cfg     model.ArtifactConfig
+	scaler  prep.MinMax
+	mu      sync.Mutex // one forward pass at a time per model
+	lstm    *model.LSTM
+}
+
+func (m *loadedModel) predict(window []float32) (float32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out, err := m.lstm.Predict(window)
+	if err != nil {
+		return 0, fmt.Errorf("predict with v%d: %w", m.version, err)
+	}
+	return out[0], nil
+}
+
+// modelCache keeps the latest model of each ticker in memory and swaps in a
+// newer version as soon as the registry lists one.
+type modelCache struct {
+	reg    registry.Registry
+	device gotch.Device
+	mu     sync.Mutex
+	byTick map[string]*loadedModel
+}
+
+func newModelCache(reg registry.Registry, device gotch.Device) *modelCache {
+	return &modelCache{reg: reg, device: device, byTick: map[string]*loadedModel{}}
+}
+
+func (c *modelCache) get(ctx context.Context, ticker string) (*loadedModel, error) {
+	latest, err := c.reg.Latest(ctx, ticker)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m, ok := c.byTick[ticker]; ok && m.version == latest.Version {
+		return m, nil
+	}
+	m, err := c.load(ctx, ticker, latest.Version)
+	if err != nil {
+		return nil, err
+	}
+	// The replaced model may still be answering a request; its tensors are
+	// freed by the garbage collector once nothing refers to it.
+	c.byTick[ticker] = m
+	return m, nil
+}
+
+func (c *modelCache) load(ctx context.Context, ticker string, version int) (*loadedModel, error) {
+	m := &loadedModel{version: version}
+	cfgJSON, err := c.reg.ReadFile(ctx, ticker, version, registry.FileConfig)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(cfgJSON, &m.cfg); err != nil {
+		return nil, fmt.Errorf("decode %s v%d config: %w", ticker, version, err)
+	}
+	scalerJSON, err := c.reg.ReadFile(ctx, ticker, version, registry.FileScaler)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(scalerJSON, &m.scaler); err != nil {
+		return nil, fmt.Errorf("decode %s v%d scaler: %w", ticker, version, err)
+	}
+	weights, err := c.reg.ReadFile(ctx, ticker, version, registry.FileWeights)
+	if err != nil {
+		return nil, err
+	}
+	if m.lstm, err = model.Load(weights, m.cfg.Model, c.device); err != nil {
+		return nil, fmt.Errorf("load %s v%d: %w", ticker, version, err)
+	}
+	return m, nil
+}
+
+func (c *modelCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for t, m := range c.byTick {
+		m.mu.Lock()
+		m.lstm.Close()
+		m.mu.Unlock()
+		delete(c.byTick, t)
+	}
+}

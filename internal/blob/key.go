@@ -1,0 +1,65 @@
+package blob
+
+import (
+	"fmt"
+	"strings"
+)
+
+// tempPrefix starts the names of the local store's in-flight temp files. Keys
+// may not use it so that temp files can never be listed or overwritten.
+const tempPrefix = ".blobtmp-"
+
+// ValidateKey rejects keys that could name something outside the store:
+// empty, absolute, with empty, "." or ".." segments, backslashes or NUL bytes.
+func ValidateKey(key string) error {
+	if key == "" {
+		return fmt.Errorf("blob: invalid key %q: empty", key)
+	}
+	if strings.HasPrefix(key, "/") {
+		return fmt.Errorf("blob: invalid key %q: absolute", key)
+	}
+	if err := validateChars(key); err != nil {
+		return err
+	}
+	for _, seg := range strings.Split(key, "/") {
+		switch {
+		case seg == "":
+			return fmt.Errorf("blob: invalid key %q: empty segment", key)
+		case seg == "." || seg == "..":
+			return fmt.Errorf("blob: invalid key %q: %q segment", key, seg)
+		case strings.HasPrefix(seg, tempPrefix):
+			return fmt.Errorf("blob: invalid key %q: reserved %q prefix", key, tempPrefix)
+		}
+	}
+	return nil
+}
+
+// validatePrefix checks a List prefix. It may be empty or end in "/" or in a
+// partial segment, but may not climb out of the store.
+func validatePrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if strings.HasPrefix(prefix, "/") {
+		return fmt.Errorf("blob: invalid prefix %q: absolute", prefix)
+	}
+	if err := validateChars(prefix); err != nil {
+		return err
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("blob: invalid prefix %q: %q segment", prefix, seg)
+		}
+	}
+	return nil
+}
+
+func validateChars(s string) error {
+	if strings.ContainsRune(s, '\\') {
+		return fmt.Errorf("blob: invalid key %q: backslash", s)
+	}
+	if strings.ContainsRune(s, 0) {
+		return fmt.Errorf("blob: invalid key %q: NUL byte", s)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+// Package pipeline holds what the starter, the API, the workflows and the
+// activities all need to agree on: workflow names, their input and result
+// structs, and references to data in the blob store. It has no heavy
+// dependencies, so the starter can use it without linking LibTorch.
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Workflow type names as registered on the worker.
+const (
+	TrainingWorkflow = "TrainingPipeline"
+	DefaultTaskQueue = "finsight"
+)
+
+// DataRef points at one immutable object in the blob store.
+type DataRef struct {
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"` // of the object's bytes
+	Rows   int    `json:"rows,omitempty"`
+}
+
+// ModelParams are the architecture and training settings of a run.
+type ModelParams struct {
+	Layers       int     `json:"layers"`
+	Units        int     `json:"units"`
+	Dropout      float64 `json:"dropout"`
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	LearningRate float64 `json:"learning_rate"`
+	Seed         int64   `json:"seed"`
+}
+
+// DefaultModelParams are the reference project's shape: 2×LSTM(64).
+func DefaultModelParams() ModelParams {
+	return ModelParams{Layers: 2, Units: 64, Dropout: 0.2, Epochs: 10, BatchSize: 64, LearningRate: 1e-3, Seed: 1}
+}
+
+// TrainingInput starts a TrainingPipeline.
+type TrainingInput struct {
+	Ticker   string      `json:"ticker"`
+	CSVKey   string      `json:"csv_key"` // an uploaded CSV in the blob store
+	Source   string      `json:"source"`  // where the CSV came from, for people
+	Train    float64     `json:"train_fraction"`
+	Val      float64     `json:"val_fraction"`
+	Test     float64     `json:"test_fraction"`
+	Lookback int         `json:"lookback"`
+	Horizon  int         `json:"horizon"`
+	Model    ModelParams `json:"model"`
+}
+
+// WithDefaults fills every zero field with the reference project's choice.
+func (in TrainingInput) WithDefaults() TrainingInput {
+	if in.Train == 0 && in.Val == 0 && in.Test == 0 {
+		in.Train, in.Val, in.Test = 0.7, 0.1, 0.2
+	}
+	if in.Lookback == 0 {
+		in.Lookback = 50
+	}
+	if in.Horizon == 0 {
+		in.Horizon = 1
+	}
+	d := DefaultModelParams()
+	m := &in.Model
+	if m.Layers == 0 {
+		m.Layers = d.Layers
+	}
+	if m.Units == 0 {
+		m.Units = d.Units
+	}
+	if m.Epochs == 0 {
+		m.Epochs = d.Epochs
+	}
+	if m.BatchSize == 0 {
+		m.BatchSize = d.BatchSize
+	}
+	if m.LearningRate == 0 {
+		m.LearningRate = d.LearningRate
+	}
+	if m.Seed == 0 {
+		m.Seed = d.Seed
+	}
+	return in
+}
+
+// Metrics compare the model with the naive forecast (tomorrow = today) on
+// exactly the same test targets, in price units.
+type Metrics struct {
+	TestRMSE  float64 `json:"test_rmse"`
+	TestMAE   float64 `json:"test_mae"`
+	TestMAPE  float64 `json:"test_mape"`
+	NaiveRMSE float64 `json:"naive_rmse"`
+	NaiveMAE  float64 `json:"naive_mae"`
+	NaiveMAPE float64 `json:"naive_mape"`
+	N         int     `json:"n"`
+	FirstDate string  `json:"first_date"`
+	LastDate  string  `json:"last_date"`
+}
+
+// EpochLoss is one point of a learning curve (scaled units).
+type EpochLoss struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	ValLoss   float64 `json:"val_loss"`
+}
+
+// TrainingResult is what a finished TrainingPipeline returns.
+type TrainingResult struct {
+	WorkflowID   string      `json:"workflow_id"`
+	RunID        string      `json:"run_id"`
+	Ticker       string      `json:"ticker"`
+	ModelVersion int         `json:"model_version"`
+	ModelURI     string      `json:"model_uri"`
+	Raw          DataRef     `json:"raw"`
+	Metrics      Metrics     `json:"metrics"`
+	Curve        []EpochLoss `json:"curve"`
+	FilledValues int         `json:"filled_values"`
+	DroppedRows  int         `json:"dropped_rows"`
+	Windows      [3]int      `json:"windows"` // train, val, test
+}
+
+var tickerPattern = regexp.MustCompile(`^[A-Z0-9.^-]{1,15}$`)
+
+// NormalizeTicker upper-cases a symbol and checks it: letters, digits, '.',
+// '-', '^', at most 15 characters. Nothing else can reach a store key.
+func NormalizeTicker(s string) (string, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	if !tickerPattern.MatchString(t) || strings.Contains(t, "..") {
+		return "", fmt.Errorf("invalid ticker %q: want 1-15 letters, digits, '.', '-' or '^'", s)
+	}
+	return t, nil
+}

@@ -1,0 +1,164 @@
+// Package registry keeps the numbered model versions of each ticker in the
+// blob store:
+//
+//	models/<ticker>/v<N>/{claim.json,weights,scaler.json,config.json,metrics.json,lineage.json}
+//	registry/<ticker>.json   the manifest: every version, newest last
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// ErrNoModel means a ticker has no registered version.
+var ErrNoModel = errors.New("no model registered")
+
+// Artifact file names inside models/<ticker>/v<N>/.
+const (
+	FileWeights = "weights"
+	FileScaler  = "scaler.json"
+	FileConfig  = "config.json"
+	FileMetrics = "metrics.json"
+	FileLineage = "lineage.json"
+	fileClaim   = "claim.json"
+)
+
+// Version is one registered model.
+type Version struct {
+	Version    int              `json:"version"`
+	RunID      string           `json:"run_id"`
+	CreatedAt  time.Time        `json:"created_at"`
+	DataSHA256 string           `json:"data_sha256"`
+	Metrics    pipeline.Metrics `json:"metrics"`
+}
+
+// Manifest lists a ticker's versions, oldest first.
+type Manifest struct {
+	Ticker   string    `json:"ticker"`
+	Versions []Version `json:"versions"`
+}
+
+// Latest is the newest version.
+func (m Manifest) Latest() (Version, bool) {
+	if len(m.Versions) == 0 {
+		return Version{}, false
+	}
+	return m.Versions[len(m.Versions)-1], true
+}
+
+// Registry reads and writes models in a store.
+type Registry struct {
+	Store blob.Store
+}
+
+func manifestKey(ticker string) string { return "registry/" + ticker + ".json" }
+
+// Dir is the folder of one version's artifact.
+func Dir(ticker string, version int) string { return fmt.Sprintf("models/%s/v%d", ticker, version) }
+
+// Manifest reads a ticker's manifest; ErrNoModel when there is none.
+func (r Registry) Manifest(ctx context.Context, ticker string) (Manifest, error) {
+	var m Manifest
+	err := blob.GetJSON(ctx, r.Store, manifestKey(ticker), &m)
+	if errors.Is(err, blob.ErrNotFound) {
+		return Manifest{Ticker: ticker}, fmt.Errorf("%s: %w", ticker, ErrNoModel)
+	}
+	if err != nil {
+		return m, fmt.Errorf("read manifest of %s: %w", ticker, err)
+	}
+	return m, nil
+}
+
+// Latest returns the newest version of a ticker.
+func (r Registry) Latest(ctx context.Context, ticker string) (Version, error) {
+	m, err := r.Manifest(ctx, ticker)
+	if err != nil {
+		return Version{}, err
+	}
+	v, ok := m.Latest()
+	if !ok {
+		return Version{}, fmt.Errorf("%s: %w", ticker, ErrNoModel)
+	}
+	return v, nil
+}
+
+// ReadFile reads one file of a version's artifact.
+func (r Registry) ReadFile(ctx context.Context, ticker string, version int, name string) ([]byte, error) {
+	b, err := blob.GetBytes(ctx, r.Store, Dir(ticker, version)+"/"+name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s v%d %s: %w", ticker, version, name, err)
+	}
+	return b, nil
+}
+
+type claim struct {
+	RunID string `json:"run_id"`
+}
+
+// Register stores files as a new version of ticker and appends it to the
+// manifest. It is idempotent per run: registering the same run again returns
+// the version it already has. The version number is claimed with a
+// create-if-absent write, so two runs never share a number.
+func (r Registry) Register(ctx context.Context, ticker string, v Version, files map[string][]byte) (Version, error) {
+	m, err := r.Manifest(ctx, ticker)
+	if err != nil && !errors.Is(err, ErrNoModel) {
+		return Version{}, err
+	}
+	for _, existing := range m.Versions {
+		if existing.RunID == v.RunID {
+			return existing, nil
+		}
+	}
+	next := 1
+	if last, ok := m.Latest(); ok {
+		next = last.Version + 1
+	}
+	n, err := r.claimVersion(ctx, ticker, next, v.RunID)
+	if err != nil {
+		return Version{}, err
+	}
+	v.Version = n
+	for _, name := range []string{FileWeights, FileScaler, FileConfig, FileMetrics, FileLineage} {
+		b, ok := files[name]
+		if !ok {
+			return Version{}, fmt.Errorf("register %s: artifact has no %s", ticker, name)
+		}
+		if err := r.Store.Put(ctx, Dir(ticker, n)+"/"+name, bytes.NewReader(b)); err != nil {
+			return Version{}, fmt.Errorf("write %s v%d %s: %w", ticker, n, name, err)
+		}
+	}
+	m.Ticker = ticker
+	m.Versions = append(m.Versions, v)
+	if err := blob.PutJSON(ctx, r.Store, manifestKey(ticker), m); err != nil {
+		return Version{}, fmt.Errorf("write manifest of %s: %w", ticker, err)
+	}
+	return v, nil
+}
+
+// claimVersion takes the first free version number from next on; a claim
+// left by this same run (a retry after a crash) is taken again.
+func (r Registry) claimVersion(ctx context.Context, ticker string, next int, runID string) (int, error) {
+	for n := next; n < next+1000; n++ {
+		key := Dir(ticker, n) + "/" + fileClaim
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, `{"run_id":%q}`, runID)
+		err := r.Store.PutIfAbsent(ctx, key, &buf)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, blob.ErrExists) {
+			return 0, fmt.Errorf("claim %s v%d: %w", ticker, n, err)
+		}
+		var c claim
+		if err := blob.GetJSON(ctx, r.Store, key, &c); err == nil && c.RunID == runID {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("claim a version of %s: no free number after v%d", ticker, next)
+}

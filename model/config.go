@@ -1,0 +1,75 @@
+// Package model is the LSTM forecaster on gotch (LibTorch): build, train,
+// save/load and predict. It imports nothing from Temporal; callers pass
+// plain slices in and get plain slices out.
+package model
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sugarme/gotch"
+)
+
+// Config is the architecture of a forecaster. Two artifacts with different
+// configs cannot share weights.
+type Config struct {
+	Features int     `json:"features"` // inputs per time step
+	Lookback int     `json:"lookback"` // time steps per window
+	Layers   int     `json:"layers"`
+	Units    int     `json:"units"`
+	Dropout  float64 `json:"dropout"` // between LSTM layers, training only
+	Seed     int64   `json:"seed"`    // weight initialisation and batch order
+}
+
+// Validate reports the first field that cannot build a model.
+func (c Config) Validate() error {
+	switch {
+	case c.Features < 1:
+		return fmt.Errorf("features must be at least 1, got %d", c.Features)
+	case c.Lookback < 1:
+		return fmt.Errorf("lookback must be at least 1, got %d", c.Lookback)
+	case c.Layers < 1 || c.Layers > 8:
+		return fmt.Errorf("layers must be 1..8, got %d", c.Layers)
+	case c.Units < 1 || c.Units > 4096:
+		return fmt.Errorf("units must be 1..4096, got %d", c.Units)
+	case c.Dropout < 0 || c.Dropout >= 1:
+		return fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout)
+	}
+	return nil
+}
+
+// TrainParams are the optimisation settings of one training run.
+type TrainParams struct {
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	LearningRate float64 `json:"learning_rate"`
+}
+
+// Validate reports the first unusable training setting.
+func (p TrainParams) Validate() error {
+	switch {
+	case p.Epochs < 1 || p.Epochs > 10000:
+		return fmt.Errorf("epochs must be 1..10000, got %d", p.Epochs)
+	case p.BatchSize < 1 || p.BatchSize > 65536:
+		return fmt.Errorf("batch size must be 1..65536, got %d", p.BatchSize)
+	case !(p.LearningRate > 0 && p.LearningRate < 1):
+		return fmt.Errorf("learning rate must be in (0, 1), got %g", p.LearningRate)
+	}
+	return nil
+}
+
+// ParseDevice maps "auto", "cpu" or "cuda" to a gotch device.
+func ParseDevice(name string) (gotch.Device, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "auto":
+		return gotch.CudaIfAvailable(), nil
+	case "cpu":
+		return gotch.CPU, nil
+	case "cuda", "gpu":
+		if !gotch.CudaIfAvailable().IsCuda() {
+			return gotch.CPU, fmt.Errorf("device cuda requested but LibTorch sees no CUDA device")
+		}
+		return gotch.CudaBuilder(0), nil
+	}
+	return gotch.CPU, fmt.Errorf("unknown device %q (want auto, cpu or cuda)", name)
+}

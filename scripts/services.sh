@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Start and stop FinSight's local services: the Temporal dev server, a worker
+# and the API. Sourced by demo.sh and used by `make up` / `make down`.
+# State lives in .state/: temporal.db (SQLite), store/ (blob store), logs/, pids/.
+set -euo pipefail
+
+STATE=${FINSIGHT_STATE:-.state}
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+UI_PORT=${UI_PORT:-8233}
+API_ADDR=${FINSIGHT_API_ADDR:-127.0.0.1:8080}
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
+export FINSIGHT_STORE=${FINSIGHT_STORE:-$STATE/store}
+export FINSIGHT_API_ADDR=$API_ADDR
+export FINSIGHT_UI_URL=${FINSIGHT_UI_URL:-http://127.0.0.1:$UI_PORT}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # wait_for what seconds command...
+  local what=$1 secs=$2 i
+  shift 2
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "services: $what did not come up in ${secs}s; see $STATE/logs/" >&2
+  return 1
+}
+
+start_bg() { # start_bg name command... ; records the pid
+  local name=$1
+  shift
+  mkdir -p "$STATE/logs" "$STATE/pids"
+  nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
+  echo $! >"$STATE/pids/$name.pid"
+}
+
+start_temporal() {
+  if port_open "$TEMPORAL_PORT"; then
+    echo "services: port $TEMPORAL_PORT is already in use (a server from 'make up'? run 'make down')" >&2
+    return 1
+  fi
+  mkdir -p "$STATE"
+  start_bg temporal .tools/bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+    --ui-port "$UI_PORT" --db-filename "$STATE/temporal.db" --log-level warn \
+    --dynamic-config-value history.transferProcessorMaxPollRPS=200
+  wait_for "Temporal dev server" 60 .tools/bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS"
+}
+
+start_worker() {
+  start_bg worker bin/worker
+  wait_for "worker" 30 grep -q "worker ready" "$STATE/logs/worker.log"
+}
+
+start_api() {
+  start_bg api bin/finsight-api
+  wait_for "API" 30 curl -fsS "http://$API_ADDR/healthz"
+}
+
+stop_all() {
+  local name pid
+  for name in api worker temporal; do
+    [ -f "$STATE/pids/$name.pid" ] || continue
+    pid=$(cat "$STATE/pids/$name.pid")
+    if kill "$pid" 2>/dev/null; then
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/pids/$name.pid"
+  done
+}
+
+case "${1:-}" in
+up)
+  start_temporal
+  start_worker
+  start_api
+  cat <<MSG
+FinSight is up:
+  Temporal Web UI  $FINSIGHT_UI_URL
+  Temporal gRPC    $TEMPORAL_ADDRESS
+  API              http://$API_ADDR  (POST /predict, GET /healthz)
+  blob store       $FINSIGHT_STORE
+  logs             $STATE/logs/
+Train: bin/starter train --ticker NFLX --csv ../shared/data/single/NFLX.csv --wait
+Stop:  make down
+MSG
+  ;;
+down)
+  stop_all
+  echo "FinSight services stopped"
+  ;;
+"") ;; # sourced
+*)
+  echo "usage: services.sh up|down" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,55 @@
+// Command starter drives FinSight from a terminal: it starts pipelines on
+// Temporal and prints their results.
+//
+//	starter train --ticker T --csv FILE [--epochs N --units N --layers N --lr X --batch N] [--wait] [--json]
+//	starter predict --ticker T --csv FILE [--api URL]
+//	starter synth --out FILE [--seed N --days N]
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: starter <command> [flags]
+
+commands:
+  train    upload a CSV and run TrainingPipeline on it
+  predict  send a CSV's last Opens to the API's /predict
+  synth    write seeded SYNTHETIC prices (the offline demo's data)
+
+run 'starter <command> -h' for a command's flags`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "train":
+		err = train(ctx, args[1:], stdout, getenv)
+	case "predict":
+		err = predict(args[1:], stdout, getenv)
+	case "synth":
+		err = synthCSV(args[1:], stdout)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "starter: unknown command %q\n%s\n", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", err)
+		return 1
+	}
+	return 0
+}

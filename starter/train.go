@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+func train(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cfg := config.FromEnv(getenv)
+	fs := flag.NewFlagSet("starter train", flag.ContinueOnError)
+	cfg.Flags(fs)
+	d := pipeline.DefaultModelParams()
+	ticker := fs.String("ticker", "", "ticker symbol (required)")
+	csvPath := fs.String("csv", "", "CSV of daily prices, Yahoo or Kaggle header (required)")
+	epochs := fs.Int("epochs", d.Epochs, "training epochs")
+	units := fs.Int("units", d.Units, "LSTM units per layer")
+	layers := fs.Int("layers", d.Layers, "LSTM layers")
+	dropout := fs.Float64("dropout", d.Dropout, "dropout between LSTM layers")
+	lr := fs.Float64("lr", d.LearningRate, "Adam learning rate")
+	batch := fs.Int("batch", d.BatchSize, "mini-batch size")
+	seed := fs.Int64("seed", d.Seed, "random seed of weights and batch order")
+	lookback := fs.Int("lookback", 50, "days per input window")
+	wait := fs.Bool("wait", false, "wait for the pipeline and print its result")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object (implies --wait)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t, err := pipeline.NormalizeTicker(*ticker)
+	if err != nil {
+		return err
+	}
+	if *csvPath == "" {
+		return errors.New("--csv is required")
+	}
+	store, err := blob.Open(ctx, cfg.Store)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+	}
+	csvKey, sum, err := uploadCSV(ctx, store, *csvPath)
+	if err != nil {
+		return err
+	}
+	in := pipeline.TrainingInput{
+		Ticker: t, CSVKey: csvKey, Source: filepath.Base(*csvPath), Lookback: *lookback,
+		Model: pipeline.ModelParams{Layers: *layers, Units: *units, Dropout: *dropout, Epochs: *epochs,
+			BatchSize: *batch, LearningRate: *lr, Seed: *seed},
+	}.WithDefaults()
+	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer c.Close()
+	id := fmt.Sprintf("train-%s-%s-%d", t, sum[:8], time.Now().Unix())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.TrainingWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", pipeline.TrainingWorkflow, err)
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "started %s\n  workflow id: %s\n  web ui:      %s\n", pipeline.TrainingWorkflow, run.GetID(), cfg.WorkflowURL(run.GetID()))
+	}
+	if !*wait && !*asJSON {
+		return nil
+	}
+	var res pipeline.TrainingResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("workflow %s failed: %w", run.GetID(), err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(res)
+	}
+	printTrainingResult(stdout, res)
+	return nil
+}
+
+// uploadCSV copies a local CSV into the store under its content hash, so
+// workers on other machines can read it and the same file is stored once.
+func uploadCSV(ctx context.Context, store blob.Store, path string) (key, sum string, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("read csv: %w", err)
+	}
+	s := sha256.Sum256(b)
+	sum = hex.EncodeToString(s[:])
+	key = "uploads/" + sum + ".csv"
+	if err := store.PutIfAbsent(ctx, key, bytes.NewReader(b)); err != nil && !errors.Is(err, blob.ErrExists) {
+		return "", "", fmt.Errorf("upload %s: %w", path, err)
+	}
+	return key, sum, nil
+}
+
+func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
+	m := r.Metrics
+	fmt.Fprintf(w, "%s model v%d registered (%s)\n", r.Ticker, r.ModelVersion, r.ModelURI)
+	fmt.Fprintf(w, "  data: %s (%d rows, %d values forward-filled), windows train/val/test %d/%d/%d\n",
+		r.Raw.SHA256[:12], r.Raw.Rows, r.FilledValues, r.Windows[0], r.Windows[1], r.Windows[2])
+	fmt.Fprintf(w, "  test %s..%s, %d days, price units:\n", m.FirstDate, m.LastDate, m.N)
+	fmt.Fprintf(w, "    %-6s %10s %10s %8s\n", "", "RMSE", "MAE", "MAPE%")
+	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "model", m.TestRMSE, m.TestMAE, m.TestMAPE)
+	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "naive", m.NaiveRMSE, m.NaiveMAE, m.NaiveMAPE)
+	verdict := "beats"
+	if m.TestRMSE >= m.NaiveRMSE {
+		verdict = "does NOT beat"
+	}
+	fmt.Fprintf(w, "  the model %s the naive forecast (next Open = today's Open) on RMSE\n", verdict)
+}

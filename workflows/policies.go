@@ -1,0 +1,75 @@
+// Package workflows holds the pipelines: which steps run, in which order,
+// with which timeouts and retry policies. The steps themselves live in
+// package activities.
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/finsight/finsight/activities"
+)
+
+// nonRetryable are the error types no retry can fix.
+var nonRetryable = []string{activities.ErrInvalidData, activities.ErrInvalidParams, activities.ErrNotFound, activities.ErrCorrupt}
+
+// ingestOptions: reads an upload and writes Arrow; I/O may fail transiently.
+func ingestOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			MaximumAttempts: 5, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
+// transformOptions: split, fill, scale and window finish in milliseconds, so
+// they run as local activities (no task hand-off through the server).
+func transformOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second,
+			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
+// trainOptions: long, heartbeats every batch; a worker that stops
+// heartbeating for two minutes is presumed dead and the step is retried.
+func trainOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 6 * time.Hour,
+		HeartbeatTimeout:    2 * time.Minute,
+		WaitForCancellation: true,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
+// evaluateOptions: loads a model and predicts the test split.
+func evaluateOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
+// registerOptions: small writes to the store, safe to repeat (idempotent per run).
+func registerOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			MaximumAttempts: 10, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}

@@ -1,0 +1,16 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// Register puts every workflow and activity on a worker.
+func Register(w worker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(TrainingPipeline, workflow.RegisterOptions{Name: pipeline.TrainingWorkflow})
+	w.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
+}

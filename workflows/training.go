@@ -1,0 +1,85 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/prep"
+)
+
+// TrainingPipeline runs ingest → split → fill → scale → window → train →
+// evaluate → register and returns the registered version with its metrics.
+// It passes references to the blob store between steps, never the data.
+func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline.TrainingResult, error) {
+	var a *activities.Activities // names the activity methods; the worker holds the real one
+	in = in.WithDefaults()
+	ticker, err := pipeline.NormalizeTicker(in.Ticker)
+	if err != nil {
+		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+	}
+	info := workflow.GetInfo(ctx)
+	out := pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}
+	runID := info.WorkflowExecution.ID + "_" + info.WorkflowExecution.RunID
+
+	var ingest activities.IngestResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
+		activities.IngestInput{Ticker: ticker, CSVKey: in.CSVKey}).Get(ctx, &ingest); err != nil {
+		return out, fmt.Errorf("ingest: %w", err)
+	}
+	out.Raw = ingest.Raw
+
+	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
+	var splits activities.Splits
+	frac := prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test}
+	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
+		return out, fmt.Errorf("split: %w", err)
+	}
+	var filled activities.FillResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.Fill, splits).Get(ctx, &filled); err != nil {
+		return out, fmt.Errorf("fill: %w", err)
+	}
+	for _, r := range filled.Reports {
+		out.FilledValues += r.Filled
+		out.DroppedRows += r.DroppedLead
+	}
+	var scaled activities.ScaleResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.Scale, filled.Splits).Get(ctx, &scaled); err != nil {
+		return out, fmt.Errorf("scale: %w", err)
+	}
+	var windows activities.Splits
+	if err := workflow.ExecuteLocalActivity(lctx, a.Window, activities.WindowInput{
+		Scaler: scaled.Scaler, Splits: scaled.Splits, Lookback: in.Lookback, Horizon: in.Horizon,
+	}).Get(ctx, &windows); err != nil {
+		return out, fmt.Errorf("window: %w", err)
+	}
+	out.Windows = [3]int{windows.Train.Rows, windows.Val.Rows, windows.Test.Rows}
+
+	var trained activities.TrainResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions()), a.Train,
+		activities.TrainInput{RunID: runID, Windows: windows, Params: in.Model}).Get(ctx, &trained); err != nil {
+		return out, fmt.Errorf("train: %w", err)
+	}
+	out.Curve = trained.Curve
+
+	var eval activities.EvaluateResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions()), a.Evaluate,
+		activities.EvaluateInput{Weights: trained.Weights, Config: trained.Config, Scaler: scaled.Scaler, Test: windows.Test}).Get(ctx, &eval); err != nil {
+		return out, fmt.Errorf("evaluate: %w", err)
+	}
+	out.Metrics = eval.Metrics
+
+	var reg activities.RegisterResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Register, activities.RegisterInput{
+		Ticker: ticker, RunID: runID, Weights: trained.Weights, Scaler: scaled.Scaler, Config: trained.Config,
+		Horizon: in.Horizon, Params: in.Model, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
+	}).Get(ctx, &reg); err != nil {
+		return out, fmt.Errorf("register: %w", err)
+	}
+	out.ModelVersion = reg.Version
+	out.ModelURI = reg.URI
+	return out, nil
+}
