@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"fmt"
-
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -28,7 +26,7 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	var ingest activities.IngestResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
 		activities.IngestInput{Ticker: ticker, CSVKey: in.CSVKey}).Get(ctx, &ingest); err != nil {
-		return out, fmt.Errorf("ingest: %w", err)
+		return out, stepFailed("ingest", err)
 	}
 	out.Raw = ingest.Raw
 
@@ -36,11 +34,11 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	var splits activities.Splits
 	frac := prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test}
 	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
-		return out, fmt.Errorf("split: %w", err)
+		return out, stepFailed("split", err)
 	}
 	var filled activities.FillResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.Fill, splits).Get(ctx, &filled); err != nil {
-		return out, fmt.Errorf("fill: %w", err)
+		return out, stepFailed("fill", err)
 	}
 	for _, r := range filled.Reports {
 		out.FilledValues += r.Filled
@@ -48,27 +46,27 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	}
 	var scaled activities.ScaleResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.Scale, filled.Splits).Get(ctx, &scaled); err != nil {
-		return out, fmt.Errorf("scale: %w", err)
+		return out, stepFailed("scale", err)
 	}
 	var windows activities.Splits
 	if err := workflow.ExecuteLocalActivity(lctx, a.Window, activities.WindowInput{
 		Scaler: scaled.Scaler, Splits: scaled.Splits, Lookback: in.Lookback, Horizon: in.Horizon,
 	}).Get(ctx, &windows); err != nil {
-		return out, fmt.Errorf("window: %w", err)
+		return out, stepFailed("window", err)
 	}
 	out.Windows = [3]int{windows.Train.Rows, windows.Val.Rows, windows.Test.Rows}
 
 	var trained activities.TrainResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions()), a.Train,
 		activities.TrainInput{RunID: runID, Windows: windows, Params: in.Model}).Get(ctx, &trained); err != nil {
-		return out, fmt.Errorf("train: %w", err)
+		return out, stepFailed("train", err)
 	}
 	out.Curve = trained.Curve
 
 	var eval activities.EvaluateResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions()), a.Evaluate,
 		activities.EvaluateInput{Weights: trained.Weights, Config: trained.Config, Scaler: scaled.Scaler, Test: windows.Test}).Get(ctx, &eval); err != nil {
-		return out, fmt.Errorf("evaluate: %w", err)
+		return out, stepFailed("evaluate", err)
 	}
 	out.Metrics = eval.Metrics
 
@@ -77,7 +75,7 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 		Ticker: ticker, RunID: runID, Weights: trained.Weights, Scaler: scaled.Scaler, Config: trained.Config,
 		Horizon: in.Horizon, Params: in.Model, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
 	}).Get(ctx, &reg); err != nil {
-		return out, fmt.Errorf("register: %w", err)
+		return out, stepFailed("register", err)
 	}
 	out.ModelVersion = reg.Version
 	out.ModelURI = reg.URI

@@ -38,10 +38,14 @@ func Split(b *frame.Bars, f Fractions) (train, val, test *frame.Bars, err error)
 		return nil, nil, nil, err
 	}
 	n := b.Len()
-	nTrain := int(float64(n) * f.Train)
-	nVal := int(float64(n) * f.Val)
+	nTrain := share(n, f.Train)
+	nVal := share(n, f.Val)
 	if nTrain < 1 || nVal < 1 || n-nTrain-nVal < 1 {
 		return nil, nil, nil, fmt.Errorf("%d rows are too few to split %.0f/%.0f/%.0f", n, f.Train*100, f.Val*100, f.Test*100)
 	}
 	return b.Slice(0, nTrain), b.Slice(nTrain, nTrain+nVal), b.Slice(nTrain+nVal, n), nil
 }
+
+// share is floor(n*f), tolerant of float error: 90*0.7 is 62.99999999999999
+// in float64, and plain truncation would give 62 rows, not 63.
+func share(n int, f float64) int { return int(float64(n)*f + 1e-9) }

@@ -1,0 +1,310 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/registry"
+)
+
+type harness struct {
+	t    *testing.T
+	acts *Activities
+	env  *testsuite.TestActivityEnvironment
+}
+
+func newHarness(t *testing.T) *harness {
+	store, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	acts := New(store, gotch.CPU)
+	env.RegisterActivity(acts)
+	return &harness{t: t, acts: acts, env: env}
+}
+
+// run executes one activity and decodes its result into out.
+func (h *harness) run(fn, in, out any) error {
+	h.t.Helper()
+	v, err := h.env.ExecuteActivity(fn, in)
+	if err != nil {
+		return err
+	}
+	return v.Get(out)
+}
+
+func (h *harness) upload(csv string) string {
+	key := "uploads/" + sha256Hex([]byte(csv)) + ".csv"
+	if err := blob.PutBytes(context.Background(), h.acts.Store, key, []byte(csv)); err != nil {
+		h.t.Fatal(err)
+	}
+	return key
+}
+
+// yahooCSV makes n weekday rows of a rising price; rows in nullRows are "null".
+func yahooCSV(n int, nullRows ...int) string {
+	var b strings.Builder
+	b.WriteString("Date,Open,High,Low,Close,Adj Close,Volume\n")
+	isNull := map[int]bool{}
+	for _, r := range nullRows {
+		isNull[r] = true
+	}
+	for i := 0; i < n; i++ {
+		date := fmt.Sprintf("2020-%02d-%02d", 1+i/20, 1+i%20)
+		if isNull[i] {
+			fmt.Fprintf(&b, "%s,null,null,null,null,null,null\n", date)
+			continue
+		}
+		o := 10 + float64(i) + math.Sin(float64(i))
+		fmt.Fprintf(&b, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n", date, o, o+1, o-1, o+0.5, o+0.5, 1000+i)
+	}
+	return b.String()
+}
+
+func assertAppError(t *testing.T, err error, kind string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != kind || !appErr.NonRetryable() {
+		t.Fatalf("error %v: want a non-retryable %s application error", err, kind)
+	}
+}
+
+func TestIngestBothHeadersAndNullRows(t *testing.T) {
+	h := newHarness(t)
+	kaggle := "date,open,high,low,close,volume,Name\n" +
+		"2013-02-08,15.07,15.12,14.63,14.75,8407500,AAL\n" +
+		"2013-02-11,14.89,15.01,14.26,14.46,8882000,AAL\n" +
+		"2013-02-12,,14.51,14.1,14.27,8126000,AAL\n"
+	for _, tc := range []struct {
+		name, ticker, csv string
+		rows, missing     int
+	}{
+		{"yahoo with null row", "NFLX", yahooCSV(30, 4), 30, 6},
+		{"kaggle with empty field", "AAL", kaggle, 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var res IngestResult
+			if err := h.run(h.acts.Ingest, IngestInput{Ticker: tc.ticker, CSVKey: h.upload(tc.csv)}, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Raw.Rows != tc.rows || res.Missing != tc.missing {
+				t.Fatalf("rows %d missing %d, want %d and %d", res.Raw.Rows, res.Missing, tc.rows, tc.missing)
+			}
+			if !strings.HasPrefix(res.Raw.Key, "data/raw/"+tc.ticker+"/") || !strings.HasSuffix(res.Raw.Key, res.Raw.SHA256+".arrow") {
+				t.Fatalf("raw key %s is not data/raw/<ticker>/<sha256>.arrow", res.Raw.Key)
+			}
+			bars, err := h.acts.readBars(context.Background(), res.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bars.Len() != tc.rows {
+				t.Fatalf("stored %d rows", bars.Len())
+			}
+		})
+	}
+}
+
+func TestIngestSameBytesGiveOneVersion(t *testing.T) {
+	h := newHarness(t)
+	key := h.upload(yahooCSV(20))
+	var a, b IngestResult
+	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: key}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: key}, &b); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := h.acts.Store.List(context.Background(), "data/raw/X/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Raw != b.Raw || len(keys) != 1 {
+		t.Fatalf("two ingests of one file gave %v and %v, %d stored objects", a.Raw, b.Raw, len(keys))
+	}
+}
+
+func TestIngestRejectsBadInput(t *testing.T) {
+	h := newHarness(t)
+	backwards := "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-03,1,1,1,1,1,1\n2020-01-02,1,1,1,1,1,1\n"
+	var res IngestResult
+	err := h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: h.upload(backwards)}, &res)
+	assertAppError(t, err, ErrInvalidData)
+	if !strings.Contains(err.Error(), "strictly increasing") {
+		t.Fatalf("error does not say why: %v", err)
+	}
+	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: h.upload("Date,Close\n")}, &res), ErrInvalidData)
+	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: "uploads/missing.csv"}, &res), ErrNotFound)
+	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "../x", CSVKey: "uploads/missing.csv"}, &res), ErrInvalidParams)
+}
+
+// prepared runs ingest → split → fill → scale → window on an in-test CSV.
+func (h *harness) prepared(csv string, lookback int) (IngestResult, Splits, FillResult, ScaleResult, Splits) {
+	h.t.Helper()
+	var ing IngestResult
+	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "T", CSVKey: h.upload(csv)}, &ing); err != nil {
+		h.t.Fatal(err)
+	}
+	var sp Splits
+	if err := h.run(h.acts.Split, SplitInput{Raw: ing.Raw, Fractions: prep.DefaultFractions}, &sp); err != nil {
+		h.t.Fatal(err)
+	}
+	var fl FillResult
+	if err := h.run(h.acts.Fill, sp, &fl); err != nil {
+		h.t.Fatal(err)
+	}
+	var sc ScaleResult
+	if err := h.run(h.acts.Scale, fl.Splits, &sc); err != nil {
+		h.t.Fatal(err)
+	}
+	var win Splits
+	if err := h.run(h.acts.Window, WindowInput{Scaler: sc.Scaler, Splits: sc.Splits, Lookback: lookback, Horizon: 1}, &win); err != nil {
+		h.t.Fatal(err)
+	}
+	return ing, sp, fl, sc, win
+}
+
+func TestTransformStepsChain(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	// 100 rows: train 70 (row 10 null), val 10 (row 70 null: filled from train's last row), test 20.
+	_, sp, fl, sc, win := h.prepared(yahooCSV(100, 10, 70), 5)
+	if sp.Train.Rows != 70 || sp.Val.Rows != 10 || sp.Test.Rows != 20 {
+		t.Fatalf("split rows %d/%d/%d, want 70/10/20", sp.Train.Rows, sp.Val.Rows, sp.Test.Rows)
+	}
+	if fl.Reports[0].Filled != 6 || fl.Reports[1].Filled != 6 || fl.Reports[2].Filled != 0 {
+		t.Fatalf("fill reports %+v, want 6 values filled in train and in val", fl.Reports)
+	}
+	val, err := h.acts.readBars(ctx, fl.Splits.Val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := h.acts.readBars(ctx, fl.Splits.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if val.Open[0] != train.Open[69] {
+		t.Fatalf("val's missing first Open = %v, want train's last %v", val.Open[0], train.Open[69])
+	}
+	var scaler prep.MinMax
+	if err := h.acts.readJSON(ctx, sc.Scaler, &scaler); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range train.Open {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if scaler.Min != lo || scaler.Max != hi {
+		t.Fatalf("scaler %+v, want train's range [%v, %v]", scaler, lo, hi)
+	}
+	if sc.Coverage[0] != 1 || sc.Coverage[2] != 0 {
+		t.Fatalf("coverage %v: train should be inside its range, the rising test outside", sc.Coverage)
+	}
+	if win.Train.Rows != 65 || win.Val.Rows != 5 || win.Test.Rows != 15 {
+		t.Fatalf("windows %d/%d/%d, want 65/5/15 (no window crosses a split)", win.Train.Rows, win.Val.Rows, win.Test.Rows)
+	}
+	tw, err := h.acts.readWindows(ctx, win.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := h.acts.readBars(ctx, fl.Splits.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tw.Target {
+		if math.Abs(tw.Target[i]-test.Open[i+5]) > 1e-9 || math.Abs(tw.Last[i]-test.Open[i+4]) > 1e-9 {
+			t.Fatalf("window %d: target %v last %v, want Open[%d]=%v and Open[%d]=%v", i, tw.Target[i], tw.Last[i], i+5, test.Open[i+5], i+4, test.Open[i+4])
+		}
+		if math.Abs(float64(tw.Y[i])-scaler.Transform(test.Open[i+5])) > 1e-5 {
+			t.Fatalf("window %d: label %v is not the scaled target", i, tw.Y[i])
+		}
+	}
+}
+
+func TestTransformStepsAreReusedForTheSameInputs(t *testing.T) {
+	h := newHarness(t)
+	csv := yahooCSV(60)
+	_, _, _, _, first := h.prepared(csv, 5)
+	_, _, _, _, second := h.prepared(csv, 5)
+	if first != second {
+		t.Fatalf("same inputs gave different window refs: %v vs %v", first, second)
+	}
+}
+
+func TestTrainEvaluateRegister(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	ing, _, _, sc, win := h.prepared(yahooCSV(200, 3), 10)
+	params := pipeline.ModelParams{Layers: 1, Units: 8, Epochs: 2, BatchSize: 16, LearningRate: 0.01, Seed: 1}
+	var tr TrainResult
+	if err := h.run(h.acts.Train, TrainInput{RunID: "run-1", Windows: win, Params: params}, &tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Curve) != 2 || tr.Config.Units != 8 || tr.Config.Lookback != 10 {
+		t.Fatalf("train result %+v", tr)
+	}
+	var ev EvaluateResult
+	if err := h.run(h.acts.Evaluate, EvaluateInput{Weights: tr.Weights, Config: tr.Config, Scaler: sc.Scaler, Test: win.Test}, &ev); err != nil {
+		t.Fatal(err)
+	}
+	tw, err := h.acts.readWindows(ctx, win.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se float64
+	for i := range tw.Target {
+		se += (tw.Target[i] - tw.Last[i]) * (tw.Target[i] - tw.Last[i])
+	}
+	if want := math.Sqrt(se / float64(len(tw.Target))); math.Abs(ev.Metrics.NaiveRMSE-want) > 1e-9 || ev.Metrics.N != len(tw.Target) {
+		t.Fatalf("naive RMSE %v over %d, want %v over %d", ev.Metrics.NaiveRMSE, ev.Metrics.N, want, len(tw.Target))
+	}
+	if math.IsNaN(ev.Metrics.TestRMSE) || ev.Metrics.TestRMSE <= 0 {
+		t.Fatalf("model RMSE %v", ev.Metrics.TestRMSE)
+	}
+	in := RegisterInput{Ticker: "T", RunID: "run-1", Weights: tr.Weights, Scaler: sc.Scaler, Config: tr.Config,
+		Horizon: 1, Params: params, Metrics: ev.Metrics, Raw: ing.Raw}
+	var reg, again RegisterResult
+	if err := h.run(h.acts.Register, in, &reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run(h.acts.Register, in, &again); err != nil {
+		t.Fatal(err)
+	}
+	if reg.Version != 1 || again.Version != 1 {
+		t.Fatalf("versions %d then %d: a retried registration must not add a version", reg.Version, again.Version)
+	}
+	saved, err := registry.Registry{Store: h.acts.Store}.ReadFile(ctx, "T", 1, registry.FileWeights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256Hex(saved) != tr.Weights.SHA256 {
+		t.Fatal("registered weights differ from the trained ones")
+	}
+}
+
+func TestReadVerifiedRejectsTamperedObjects(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	ref, err := h.acts.putImmutable(ctx, "data/x.bin", []byte("hello"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.acts.Store.Put(ctx, "data/x.bin", bytes.NewReader([]byte("HELLO"))); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.acts.readVerified(ctx, ref)
+	assertAppError(t, err, ErrCorrupt)
+}

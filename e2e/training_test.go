@@ -1,0 +1,181 @@
+// Package e2e runs the pipelines end to end against real components: a
+// Temporal dev server, a worker, the blob store, LibTorch and the Gin API.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/api"
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/devserver"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/sharedtest"
+	"github.com/finsight/finsight/workflows"
+)
+
+// stack is a dev server, a worker on a local store, and a client.
+type stack struct {
+	store blob.Store
+	c     client.Client
+	queue string
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	srv := devserver.Start(t)
+	store, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client(t)
+	queue := "e2e-" + t.Name()
+	w := worker.New(c, queue, worker.Options{})
+	workflows.Register(w, activities.New(store, gotch.CPU))
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	return &stack{store: store, c: c, queue: queue}
+}
+
+func (s *stack) upload(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "uploads/e2e.csv"
+	if err := blob.PutBytes(context.Background(), s.store, key, b); err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func (s *stack) train(t *testing.T, in pipeline.TrainingInput) pipeline.TrainingResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-" + in.Ticker, TaskQueue: s.queue}, pipeline.TrainingWorkflow, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res pipeline.TrainingResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("TrainingPipeline failed: %v", err)
+	}
+	return res
+}
+
+// readOpens parses the Open column independently of the product's parser,
+// forward-filling "null" values.
+func readOpens(t *testing.T, path string) []float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opens []float64
+	for _, r := range rows[1:] {
+		v, err := strconv.ParseFloat(r[1], 64)
+		if err != nil {
+			v = opens[len(opens)-1]
+		}
+		opens = append(opens, v)
+	}
+	return opens
+}
+
+func TestTrainingPipelineOnNFLX(t *testing.T) {
+	s := startStack(t)
+	path := sharedtest.Path(t, "single", "NFLX.csv")
+	res := s.train(t, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: s.upload(t, path),
+		Model: pipeline.ModelParams{Epochs: 2}})
+	t.Logf("NFLX, 2 epochs: test RMSE %.4f MAE %.4f | naive RMSE %.4f MAE %.4f over %d days (%s..%s)",
+		res.Metrics.TestRMSE, res.Metrics.TestMAE, res.Metrics.NaiveRMSE, res.Metrics.NaiveMAE, res.Metrics.N, res.Metrics.FirstDate, res.Metrics.LastDate)
+
+	ctx := context.Background()
+	latest, err := registry.Registry{Store: s.store}.Latest(ctx, "NFLX")
+	if err != nil {
+		t.Fatalf("no registered model: %v", err)
+	}
+	if latest.Version != res.ModelVersion || res.ModelVersion != 1 {
+		t.Fatalf("registry latest v%d, pipeline says v%d", latest.Version, res.ModelVersion)
+	}
+	m := res.Metrics
+	for name, v := range map[string]float64{"test_rmse": m.TestRMSE, "test_mae": m.TestMAE, "test_mape": m.TestMAPE,
+		"naive_rmse": m.NaiveRMSE, "naive_mae": m.NaiveMAE} {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			t.Errorf("%s = %v, want finite and positive", name, v)
+		}
+	}
+	if len(res.Curve) != 2 {
+		t.Errorf("learning curve has %d epochs, want 2", len(res.Curve))
+	}
+
+	// Naive forecast computed here from the CSV: 70/10/20 split, 50-day
+	// windows inside the test split, prediction = the window's last Open.
+	opens := readOpens(t, path)
+	n := len(opens)
+	test := opens[int(float64(n)*0.7)+int(float64(n)*0.1):]
+	var se, ae float64
+	for i := 50; i < len(test); i++ {
+		e := test[i] - test[i-1]
+		se += e * e
+		ae += math.Abs(e)
+	}
+	k := float64(len(test) - 50)
+	if m.N != len(test)-50 {
+		t.Fatalf("scored %d test days, want %d", m.N, len(test)-50)
+	}
+	if want := math.Sqrt(se / k); math.Abs(m.NaiveRMSE-want) > 1e-9 {
+		t.Errorf("naive RMSE %.10f, independent computation %.10f", m.NaiveRMSE, want)
+	}
+	if want := ae / k; math.Abs(m.NaiveMAE-want) > 1e-9 {
+		t.Errorf("naive MAE %.10f, independent computation %.10f", m.NaiveMAE, want)
+	}
+
+	srv := api.New(s.store, gotch.CPU)
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	body, _ := json.Marshal(map[string]any{"ticker": "NFLX", "open": opens[n-50:]})
+	resp, err := http.Post(hs.URL+"/predict", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Ticker       string  `json:"ticker"`
+		ModelVersion int     `json:"model_version"`
+		Prediction   float64 `json:"prediction"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || answer.Ticker != "NFLX" || answer.ModelVersion != 1 ||
+		math.IsNaN(answer.Prediction) || math.IsInf(answer.Prediction, 0) || answer.Prediction <= 0 {
+		t.Fatalf("/predict answered %d %+v", resp.StatusCode, answer)
+	}
+	t.Logf("/predict for the last 50 Opens (last %.2f): %.2f", opens[n-1], answer.Prediction)
+}

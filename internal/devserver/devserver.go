@@ -1,0 +1,125 @@
+// Package devserver starts a real Temporal dev server (the Temporal CLI's
+// `server start-dev`) on free local ports for integration tests.
+package devserver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// Server is a running dev server.
+type Server struct {
+	Address string // gRPC host:port
+	UIPort  int
+	cmd     *exec.Cmd
+}
+
+// Binary finds the Temporal CLI: $FINSIGHT_TEMPORAL_BIN, else .tools/bin/temporal
+// under the repository root (where `make deps` builds it).
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("FINSIGHT_TEMPORAL_BIN"); p != "" {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			p := filepath.Join(d, ".tools", "bin", "temporal")
+			if _, err := os.Stat(p); err != nil {
+				t.Fatalf("temporal CLI not found at %s: run `make deps` (or set FINSIGHT_TEMPORAL_BIN)", p)
+			}
+			return p
+		}
+	}
+	t.Fatalf("no go.mod above %s", wd)
+	return ""
+}
+
+// Start runs a dev server with its SQLite file in a temp dir and stops it
+// when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	port, ui := freePort(t), freePort(t)
+	dir := t.TempDir()
+	cmd := exec.Command(Binary(t), "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--ui-port", fmt.Sprint(ui), "--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "error",
+		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=200")
+	log, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start temporal dev server: %v", err)
+	}
+	s := &Server{Address: fmt.Sprintf("127.0.0.1:%d", port), UIPort: ui, cmd: cmd}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		log.Close()
+	})
+	if err := s.waitHealthy(60 * time.Second); err != nil {
+		out, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		t.Fatalf("temporal dev server not healthy: %v\n%s", err, out)
+	}
+	return s
+}
+
+// Client dials the server.
+func (s *Server) Client(t testing.TB) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: s.Address, Logger: quiet{}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", s.Address, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (s *Server) waitHealthy(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := client.DialContext(ctx, client.Options{HostPort: s.Address, Logger: quiet{}})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+		}
+		cancel()
+		if err == nil {
+			return nil
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	return last
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...interface{}) {}
+func (quiet) Info(string, ...interface{})  {}
+func (quiet) Warn(string, ...interface{})  {}
+func (quiet) Error(string, ...interface{}) {}

@@ -1,0 +1,35 @@
+package workflows
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// stepFailed names the step a pipeline failed in while keeping the cause's
+// application error type (InvalidData, NotFound, ...) at the top, where the
+// starter, the Web UI and callers' errors.As see it first. The activity's
+// own retries are over by now, so the pipeline failure is final.
+func stepFailed(step string, err error) error {
+	kind := "StepFailed"
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() != "" {
+		kind = appErr.Type()
+	}
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(step+" failed: "+rootMessage(err), kind, err)
+}
+
+// rootMessage is the innermost error's message: the one that says what went wrong.
+func rootMessage(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}

@@ -1,0 +1,114 @@
+package workflows
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// mockedPipeline registers every step as a mock that records its name.
+func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.TestWorkflowEnvironment, *[]string) {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	order := &[]string{}
+	ref := func(k string) pipeline.DataRef { return pipeline.DataRef{Key: k, SHA256: k, Rows: 10} }
+	splits := activities.Splits{Train: ref("train"), Val: ref("val"), Test: ref("test")}
+	steps := []struct {
+		name   string
+		fn     any
+		result any
+	}{
+		{"Ingest", a.Ingest, activities.IngestResult{Raw: ref("raw")}},
+		{"Split", a.Split, splits},
+		{"Fill", a.Fill, activities.FillResult{Splits: splits}},
+		{"Scale", a.Scale, activities.ScaleResult{Scaler: ref("scaler"), Splits: splits}},
+		{"Window", a.Window, splits},
+		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
+		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: pipeline.Metrics{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
+		{"Register", a.Register, activities.RegisterResult{Version: 3, URI: "file:///m/v3"}},
+	}
+	for _, st := range steps {
+		name := st.name
+		call := env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(mock.Arguments) { *order = append(*order, name) })
+		if name == failAt {
+			call.Return(reflect.Zero(reflect.TypeOf(st.result)).Interface(), failure)
+		} else {
+			call.Return(st.result, nil)
+		}
+	}
+	return env, order
+}
+
+func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
+	env, order := mockedPipeline(t, "", nil)
+	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "nflx", CSVKey: "uploads/x.csv"})
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow failed: %v", err)
+	}
+	want := []string{"Ingest", "Split", "Fill", "Scale", "Window", "Train", "Evaluate", "Register"}
+	if len(*order) != len(want) {
+		t.Fatalf("steps ran %v, want %v", *order, want)
+	}
+	for i := range want {
+		if (*order)[i] != want[i] {
+			t.Fatalf("steps ran %v, want %v", *order, want)
+		}
+	}
+	var res pipeline.TrainingResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Ticker != "NFLX" || res.ModelVersion != 3 || res.Metrics.NaiveRMSE != 2 || len(res.Curve) != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+}
+
+func TestTrainingPipelineFailsWithTheFailingStepsError(t *testing.T) {
+	for _, step := range []string{"Ingest", "Window", "Train", "Register"} {
+		t.Run(step, func(t *testing.T) {
+			failure := temporal.NewNonRetryableApplicationError("bad data in row 7", activities.ErrInvalidData, nil)
+			env, order := mockedPipeline(t, step, failure)
+			env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: "uploads/x.csv"})
+			err := env.GetWorkflowError()
+			if err == nil {
+				t.Fatal("workflow succeeded")
+			}
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) || appErr.Type() != activities.ErrInvalidData {
+				t.Fatalf("error %v does not carry the step's InvalidData application error", err)
+			}
+			if !strings.Contains(err.Error(), strings.ToLower(step)+" failed: bad data in row 7") {
+				t.Fatalf("error %q does not name the failing step and its cause", err)
+			}
+			if last := (*order)[len(*order)-1]; last != step {
+				t.Fatalf("a step ran after the failing %s: %v", step, *order)
+			}
+		})
+	}
+}
+
+func TestTrainingPipelineRejectsBadTickerBeforeAnyStep(t *testing.T) {
+	env, order := mockedPipeline(t, "", nil)
+	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "../etc", CSVKey: "uploads/x.csv"})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrInvalidParams {
+		t.Fatalf("error = %v, want InvalidParams", err)
+	}
+	if len(*order) != 0 {
+		t.Fatalf("steps ran for a bad ticker: %v", *order)
+	}
+}
