@@ -109,5 +109,5 @@ setup_temporal() {
 find_libtorch
 setup_gotch
 write_go_work
-setup_temporal
+[ -n "${FINSIGHT_SKIP_TEMPORAL:-}" ] || setup_temporal
 log "ready: LibTorch $TORCH_VERSION at $TORCH_LIB (cuda=$TORCH_CUDA), gotch in build/gotch, temporal in .tools/bin"

@@ -122,13 +122,19 @@ type TrainingResult struct {
 	Windows      [3]int      `json:"windows"` // train, val, test
 }
 
-var tickerPattern = regexp.MustCompile(`^[A-Z0-9.^-]{1,15}$`)
+var (
+	tickerPattern = regexp.MustCompile(`^[A-Z0-9.^-]{1,15}$`)
+	// alnum: a ticker of punctuation alone ("." in particular, which makes
+	// the key segment "." that the store rejects) names nothing.
+	alnum = regexp.MustCompile(`[A-Z0-9]`)
+)
 
 // NormalizeTicker upper-cases a symbol and checks it: letters, digits, '.',
-// '-', '^', at most 15 characters. Nothing else can reach a store key.
+// '-', '^', at most 15 characters, at least one letter or digit. Nothing
+// else can reach a store key.
 func NormalizeTicker(s string) (string, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
-	if !tickerPattern.MatchString(t) || strings.Contains(t, "..") {
+	if !tickerPattern.MatchString(t) || !alnum.MatchString(t) || strings.Contains(t, "..") {
 		return "", fmt.Errorf("invalid ticker %q: want 1-15 letters, digits, '.', '-' or '^'", s)
 	}
 	return t, nil
