@@ -12,10 +12,10 @@ import (
 
 // EvaluateInput is a trained model and the data to score it on.
 type EvaluateInput struct {
-	Weights pipeline.DataRef `json:"weights"`
-	Config  model.Config     `json:"config"`
-	Scaler  pipeline.DataRef `json:"scaler"`
-	Test    pipeline.DataRef `json:"test"`
+	Weights   pipeline.DataRef `json:"weights"`
+	Config    model.Config     `json:"config"`
+	Transform pipeline.DataRef `json:"transform"`
+	Test      pipeline.DataRef `json:"test"`
 }
 
 // EvaluateResult holds model and naive scores on the same test targets.
@@ -35,8 +35,8 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 		return EvaluateResult{}, invalid(ErrInvalidData, err, "load %s: %v", in.Weights.Key, err)
 	}
 	defer m.Close()
-	var scaler prep.MinMax
-	if err := a.readJSON(ctx, in.Scaler, &scaler); err != nil {
+	var t prep.Transform
+	if err := a.readJSON(ctx, in.Transform, &t); err != nil {
 		return EvaluateResult{}, err
 	}
 	test, err := a.readWindows(ctx, in.Test)
@@ -49,7 +49,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	}
 	pred := make([]float64, len(scaled))
 	for i, v := range scaled {
-		pred[i] = scaler.Inverse(float64(v))
+		pred[i] = t.Price(test.Last[i], float64(v))
 	}
 	ms, err := metrics.Score(test.Target, pred)
 	if err != nil {

@@ -117,3 +117,16 @@ func (a *Activities) readJSON(ctx context.Context, ref pipeline.DataRef, v any) 
 	}
 	return nil
 }
+
+// lineageJSON records what an artifact was derived from, in its metadata.
+func lineageJSON(step string, params any, inputs ...pipeline.DataRef) string {
+	b, err := json.Marshal(struct {
+		Step   string             `json:"step"`
+		Params any                `json:"params"`
+		Inputs []pipeline.DataRef `json:"inputs"`
+	}{step, params, inputs})
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

@@ -14,16 +14,17 @@ import (
 
 // RegisterInput is everything that makes up a model artifact.
 type RegisterInput struct {
-	Ticker  string               `json:"ticker"`
-	RunID   string               `json:"run_id"`
-	Weights pipeline.DataRef     `json:"weights"`
-	Scaler  pipeline.DataRef     `json:"scaler"`
-	Config  model.Config         `json:"config"`
-	Horizon int                  `json:"horizon"`
-	Params  pipeline.ModelParams `json:"params"`
-	Metrics pipeline.Metrics     `json:"metrics"`
-	Raw     pipeline.DataRef     `json:"raw"`
-	CSVKey  string               `json:"csv_key"`
+	Ticker    string               `json:"ticker"`
+	RunID     string               `json:"run_id"`
+	Weights   pipeline.DataRef     `json:"weights"`
+	Transform pipeline.DataRef     `json:"transform"`
+	Config    model.Config         `json:"config"`
+	Lookback  int                  `json:"lookback"`
+	Horizon   int                  `json:"horizon"`
+	Params    pipeline.ModelParams `json:"params"`
+	Metrics   pipeline.Metrics     `json:"metrics"`
+	Raw       pipeline.DataRef     `json:"raw"`
+	CSVKey    string               `json:"csv_key"`
 }
 
 // RegisterResult is the version the model got.
@@ -48,13 +49,13 @@ func (a *Activities) Register(ctx context.Context, in RegisterInput) (RegisterRe
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	scaler, err := a.readVerified(ctx, in.Scaler)
+	transform, err := a.readVerified(ctx, in.Transform)
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	files := map[string][]byte{registry.FileWeights: weights, registry.FileScaler: scaler}
+	files := map[string][]byte{registry.FileWeights: weights, registry.FileScaler: transform}
 	for name, v := range map[string]any{
-		registry.FileConfig:  model.ArtifactConfig{Model: in.Config, Feature: "open", Horizon: in.Horizon, Scaler: "minmax"},
+		registry.FileConfig:  model.ArtifactConfig{Model: in.Config, Lookback: in.Lookback, Horizon: in.Horizon},
 		registry.FileMetrics: in.Metrics,
 		registry.FileLineage: lineage{RunID: in.RunID, CSVKey: in.CSVKey, Raw: in.Raw, Params: in.Params},
 	} {

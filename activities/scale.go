@@ -9,56 +9,53 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 )
 
-// ScaleResult references the saved scaler and the scaled splits.
-type ScaleResult struct {
-	Scaler   pipeline.DataRef `json:"scaler"`
-	Splits   Splits           `json:"splits"`
-	Coverage [3]float64       `json:"coverage"` // share of Open inside the training range
+// ScaleInput is the cleaned splits and the transform to fit.
+type ScaleInput struct {
+	Splits  Splits             `json:"splits"`
+	Spec    prep.TransformSpec `json:"spec"`
+	Horizon int                `json:"horizon"`
 }
 
-// Scale fits a min-max scaler on the training Open only, saves it, and
-// applies it to every split (the Open column is replaced by its scaled value).
-func (a *Activities) Scale(ctx context.Context, in Splits) (ScaleResult, error) {
-	train, err := a.readBars(ctx, in.Train)
+// ScaleResult references the fitted transform (scalers included).
+type ScaleResult struct {
+	Transform pipeline.DataRef      `json:"transform"`
+	Coverage  [3]map[string]float64 `json:"coverage"` // per split, share of each feature inside the training range
+}
+
+// Scale fits the transform's scalers on the training split only and saves
+// it; Window applies it to every split.
+func (a *Activities) Scale(ctx context.Context, in ScaleInput) (ScaleResult, error) {
+	if err := in.Spec.Validate(); err != nil {
+		return ScaleResult{}, invalid(ErrInvalidParams, err, "%v", err)
+	}
+	train, err := a.readBars(ctx, in.Splits.Train)
 	if err != nil {
 		return ScaleResult{}, err
 	}
-	scaler, err := prep.FitMinMax("open", train.Open)
+	t, err := prep.FitTransform(in.Spec, train, in.Horizon)
 	if err != nil {
 		return ScaleResult{}, invalid(ErrInvalidData, err, "%v", err)
 	}
-	raw, err := json.Marshal(scaler)
+	raw, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
-		return ScaleResult{}, fmt.Errorf("encode scaler: %w", err)
+		return ScaleResult{}, fmt.Errorf("encode transform: %w", err)
 	}
-	key, err := derivedKey("scaler", "json", in.Train)
+	key, err := derivedKey("scale", "json", in)
 	if err != nil {
 		return ScaleResult{}, err
 	}
 	out := ScaleResult{}
-	if out.Scaler, err = a.putImmutable(ctx, key, raw, 0); err != nil {
+	if out.Transform, err = a.putImmutable(ctx, key, raw, 0); err != nil {
 		return ScaleResult{}, err
 	}
-	for i, ref := range in.parts() {
+	for i, ref := range in.Splits.parts() {
 		bars := train
 		if i > 0 {
 			if bars, err = a.readBars(ctx, *ref); err != nil {
 				return ScaleResult{}, err
 			}
 		}
-		out.Coverage[i] = scaler.Coverage(bars.Open)
-		scaled := bars.Slice(0, bars.Len())
-		scaled.Open = scaler.TransformAll(bars.Open)
-		dst, err := a.writeBars(ctx, "scale", partKey{Inputs: scaleKey{in, scaler}, Part: i}, scaled)
-		if err != nil {
-			return ScaleResult{}, err
-		}
-		*out.Splits.parts()[i] = dst
+		out.Coverage[i] = t.Coverage(bars)
 	}
 	return out, nil
-}
-
-type scaleKey struct {
-	Splits Splits      `json:"splits"`
-	Scaler prep.MinMax `json:"scaler"`
 }

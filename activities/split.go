@@ -21,6 +21,8 @@ type Splits struct {
 	Test  pipeline.DataRef `json:"test"`
 }
 
+var splitNames = [3]string{"train", "val", "test"}
+
 func (s *Splits) parts() [3]*pipeline.DataRef { return [3]*pipeline.DataRef{&s.Train, &s.Val, &s.Test} }
 
 // Split cuts the raw bars chronologically (70/10/20 by default).

@@ -151,8 +151,8 @@ func TestIngestRejectsBadInput(t *testing.T) {
 	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "../x", CSVKey: "uploads/missing.csv"}, &res), ErrInvalidParams)
 }
 
-// prepared runs ingest → split → fill → scale → window on an in-test CSV.
-func (h *harness) prepared(csv string, lookback int) (IngestResult, Splits, FillResult, ScaleResult, Splits) {
+// prepared runs ingest → split → clean → scale → window on an in-test CSV.
+func (h *harness) prepared(csv string, lookback int, spec prep.TransformSpec) (IngestResult, Splits, CleanResult, ScaleResult, Splits) {
 	h.t.Helper()
 	var ing IngestResult
 	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "T", CSVKey: h.upload(csv)}, &ing); err != nil {
@@ -162,55 +162,57 @@ func (h *harness) prepared(csv string, lookback int) (IngestResult, Splits, Fill
 	if err := h.run(h.acts.Split, SplitInput{Raw: ing.Raw, Fractions: prep.DefaultFractions}, &sp); err != nil {
 		h.t.Fatal(err)
 	}
-	var fl FillResult
-	if err := h.run(h.acts.Fill, sp, &fl); err != nil {
+	var cl CleanResult
+	if err := h.run(h.acts.Clean, CleanInput{Splits: sp, Spec: prep.DefaultCleanSpec()}, &cl); err != nil {
 		h.t.Fatal(err)
 	}
 	var sc ScaleResult
-	if err := h.run(h.acts.Scale, fl.Splits, &sc); err != nil {
+	if err := h.run(h.acts.Scale, ScaleInput{Splits: cl.Splits, Spec: spec, Horizon: 1}, &sc); err != nil {
 		h.t.Fatal(err)
 	}
 	var win Splits
-	if err := h.run(h.acts.Window, WindowInput{Scaler: sc.Scaler, Splits: sc.Splits, Lookback: lookback, Horizon: 1}, &win); err != nil {
+	if err := h.run(h.acts.Window, WindowInput{Transform: sc.Transform, Splits: cl.Splits, Lookback: lookback}, &win); err != nil {
 		h.t.Fatal(err)
 	}
-	return ing, sp, fl, sc, win
+	return ing, sp, cl, sc, win
 }
+
+var priceSpec = prep.TransformSpec{Target: prep.TargetPrice, Scaler: prep.ScalerMinMax, Features: []string{"open"}}
 
 func TestTransformStepsChain(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	// 100 rows: train 70 (row 10 null), val 10 (row 70 null: filled from train's last row), test 20.
-	_, sp, fl, sc, win := h.prepared(yahooCSV(100, 10, 70), 5)
+	_, sp, cl, sc, win := h.prepared(yahooCSV(100, 10, 70), 5, priceSpec)
 	if sp.Train.Rows != 70 || sp.Val.Rows != 10 || sp.Test.Rows != 20 {
 		t.Fatalf("split rows %d/%d/%d, want 70/10/20", sp.Train.Rows, sp.Val.Rows, sp.Test.Rows)
 	}
-	if fl.Reports[0].Filled != 6 || fl.Reports[1].Filled != 6 || fl.Reports[2].Filled != 0 {
-		t.Fatalf("fill reports %+v, want 6 values filled in train and in val", fl.Reports)
+	if cl.Reports[0].Filled != 6 || cl.Reports[1].Filled != 6 || cl.Reports[2].Filled != 0 {
+		t.Fatalf("clean reports %+v, want 6 values filled in train and in val", cl.Reports)
 	}
-	val, err := h.acts.readBars(ctx, fl.Splits.Val)
+	val, err := h.acts.readBars(ctx, cl.Splits.Val)
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, err := h.acts.readBars(ctx, fl.Splits.Train)
+	train, err := h.acts.readBars(ctx, cl.Splits.Train)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if val.Open[0] != train.Open[69] {
 		t.Fatalf("val's missing first Open = %v, want train's last %v", val.Open[0], train.Open[69])
 	}
-	var scaler prep.MinMax
-	if err := h.acts.readJSON(ctx, sc.Scaler, &scaler); err != nil {
+	var tf prep.Transform
+	if err := h.acts.readJSON(ctx, sc.Transform, &tf); err != nil {
 		t.Fatal(err)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range train.Open {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	if scaler.Min != lo || scaler.Max != hi {
-		t.Fatalf("scaler %+v, want train's range [%v, %v]", scaler, lo, hi)
+	if f := tf.Features[0]; f.Min != lo || f.Max != hi || f.Shift != lo || f.Scale != hi-lo {
+		t.Fatalf("open scaler %+v, want train's range [%v, %v]", f, lo, hi)
 	}
-	if sc.Coverage[0] != 1 || sc.Coverage[2] != 0 {
+	if sc.Coverage[0]["open"] != 1 || sc.Coverage[2]["open"] != 0 {
 		t.Fatalf("coverage %v: train should be inside its range, the rising test outside", sc.Coverage)
 	}
 	if win.Train.Rows != 65 || win.Val.Rows != 5 || win.Test.Rows != 15 {
@@ -220,7 +222,7 @@ func TestTransformStepsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	test, err := h.acts.readBars(ctx, fl.Splits.Test)
+	test, err := h.acts.readBars(ctx, cl.Splits.Test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +230,38 @@ func TestTransformStepsChain(t *testing.T) {
 		if math.Abs(tw.Target[i]-test.Open[i+5]) > 1e-9 || math.Abs(tw.Last[i]-test.Open[i+4]) > 1e-9 {
 			t.Fatalf("window %d: target %v last %v, want Open[%d]=%v and Open[%d]=%v", i, tw.Target[i], tw.Last[i], i+5, test.Open[i+5], i+4, test.Open[i+4])
 		}
-		if math.Abs(float64(tw.Y[i])-scaler.Transform(test.Open[i+5])) > 1e-5 {
-			t.Fatalf("window %d: label %v is not the scaled target", i, tw.Y[i])
+		if want := (test.Open[i+5] - tf.Label.Shift) / tf.Label.Scale; math.Abs(float64(tw.Y[i])-want) > 1e-5 {
+			t.Fatalf("window %d: label %v is not the scaled target %v", i, tw.Y[i], want)
+		}
+	}
+}
+
+func TestLogReturnWindowsLabelTheNextReturn(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	_, _, cl, sc, win := h.prepared(yahooCSV(100), 5, prep.DefaultTransformSpec())
+	if win.Train.Rows != 65 || win.Test.Rows != 15 {
+		t.Fatalf("windows train %d test %d, want 65 and 15 (5-day windows, horizon 1)", win.Train.Rows, win.Test.Rows)
+	}
+	var tf prep.Transform
+	if err := h.acts.readJSON(ctx, sc.Transform, &tf); err != nil {
+		t.Fatal(err)
+	}
+	tw, err := h.acts.readWindows(ctx, win.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := h.acts.readBars(ctx, cl.Splits.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tw.Y {
+		ret := math.Log(test.Open[i+5] / test.Open[i+4])
+		if want := (ret - tf.Label.Shift) / tf.Label.Scale; math.Abs(float64(tw.Y[i])-want) > 1e-5 {
+			t.Fatalf("window %d: label %v, want standardised return %v", i, tw.Y[i], want)
+		}
+		if got := tf.Price(tw.Last[i], float64(tw.Y[i])); math.Abs(got-tw.Target[i]) > 1e-4*tw.Target[i] {
+			t.Fatalf("window %d: the label maps back to %v, want the target %v", i, got, tw.Target[i])
 		}
 	}
 }
@@ -237,8 +269,8 @@ func TestTransformStepsChain(t *testing.T) {
 func TestTransformStepsAreReusedForTheSameInputs(t *testing.T) {
 	h := newHarness(t)
 	csv := yahooCSV(60)
-	_, _, _, _, first := h.prepared(csv, 5)
-	_, _, _, _, second := h.prepared(csv, 5)
+	_, _, _, _, first := h.prepared(csv, 5, priceSpec)
+	_, _, _, _, second := h.prepared(csv, 5, priceSpec)
 	if first != second {
 		t.Fatalf("same inputs gave different window refs: %v vs %v", first, second)
 	}
@@ -247,17 +279,17 @@ func TestTransformStepsAreReusedForTheSameInputs(t *testing.T) {
 func TestTrainEvaluateRegister(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	ing, _, _, sc, win := h.prepared(yahooCSV(200, 3), 10)
+	ing, _, _, sc, win := h.prepared(yahooCSV(200, 3), 10, prep.DefaultTransformSpec())
 	params := pipeline.ModelParams{Layers: 1, Units: 8, Epochs: 2, BatchSize: 16, LearningRate: 0.01, Seed: 1}
 	var tr TrainResult
 	if err := h.run(h.acts.Train, TrainInput{RunID: "run-1", Windows: win, Params: params}, &tr); err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Curve) != 2 || tr.Config.Units != 8 || tr.Config.Lookback != 10 {
+	if len(tr.Curve) != 2 || tr.Config.Units != 8 || tr.Config.Lookback != 9 { // 10 days of Opens = 9 returns
 		t.Fatalf("train result %+v", tr)
 	}
 	var ev EvaluateResult
-	if err := h.run(h.acts.Evaluate, EvaluateInput{Weights: tr.Weights, Config: tr.Config, Scaler: sc.Scaler, Test: win.Test}, &ev); err != nil {
+	if err := h.run(h.acts.Evaluate, EvaluateInput{Weights: tr.Weights, Config: tr.Config, Transform: sc.Transform, Test: win.Test}, &ev); err != nil {
 		t.Fatal(err)
 	}
 	tw, err := h.acts.readWindows(ctx, win.Test)
@@ -274,7 +306,7 @@ func TestTrainEvaluateRegister(t *testing.T) {
 	if math.IsNaN(ev.Metrics.TestRMSE) || ev.Metrics.TestRMSE <= 0 {
 		t.Fatalf("model RMSE %v", ev.Metrics.TestRMSE)
 	}
-	in := RegisterInput{Ticker: "T", RunID: "run-1", Weights: tr.Weights, Scaler: sc.Scaler, Config: tr.Config,
+	in := RegisterInput{Ticker: "T", RunID: "run-1", Weights: tr.Weights, Transform: sc.Transform, Config: tr.Config,
 		Horizon: 1, Params: params, Metrics: ev.Metrics, Raw: ing.Raw}
 	var reg, again RegisterResult
 	if err := h.run(h.acts.Register, in, &reg); err != nil {

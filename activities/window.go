@@ -7,22 +7,22 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 )
 
-// WindowInput is the scaled splits, their scaler and the window shape.
+// WindowInput is the cleaned splits, the fitted transform and the lookback.
 type WindowInput struct {
-	Scaler   pipeline.DataRef `json:"scaler"`
-	Splits   Splits           `json:"splits"`
-	Lookback int              `json:"lookback"`
-	Horizon  int              `json:"horizon"`
+	Transform pipeline.DataRef `json:"transform"`
+	Splits    Splits           `json:"splits"`
+	Lookback  int              `json:"lookback"`
 }
 
-// Window makes lookback-step windows of Open inside each split, labelled
-// with the Open horizon steps later. No window crosses a split boundary.
+// Window applies the transform to every split and cuts lookback-day
+// windows labelled horizon days ahead. No window crosses a split boundary
+// or a gap left by dropped rows.
 func (a *Activities) Window(ctx context.Context, in WindowInput) (Splits, error) {
-	if in.Lookback < 1 || in.Horizon < 1 {
-		return Splits{}, invalid(ErrInvalidParams, nil, "lookback and horizon must be at least 1, got %d and %d", in.Lookback, in.Horizon)
+	if in.Lookback < 1 {
+		return Splits{}, invalid(ErrInvalidParams, nil, "lookback must be at least 1, got %d", in.Lookback)
 	}
-	var scaler prep.MinMax
-	if err := a.readJSON(ctx, in.Scaler, &scaler); err != nil {
+	var t prep.Transform
+	if err := a.readJSON(ctx, in.Transform, &t); err != nil {
 		return Splits{}, err
 	}
 	var out Splits
@@ -31,13 +31,9 @@ func (a *Activities) Window(ctx context.Context, in WindowInput) (Splits, error)
 		if err != nil {
 			return Splits{}, err
 		}
-		raw := make([]float64, bars.Len())
-		for r, v := range bars.Open {
-			raw[r] = scaler.Inverse(v)
-		}
-		w, err := prep.Window(raw, bars.Open, bars, in.Lookback, in.Horizon)
+		w, err := prep.MakeWindows(bars, t, in.Lookback)
 		if err != nil {
-			return Splits{}, invalid(ErrInvalidData, err, "split %d: %v", i, err)
+			return Splits{}, invalid(ErrInvalidData, err, "%s split: %v", splitNames[i], err)
 		}
 		dst, err := a.writeWindows(ctx, partKey{Inputs: in, Part: i}, w)
 		if err != nil {

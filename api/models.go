@@ -15,11 +15,11 @@ import (
 
 // loadedModel is one registered version, ready to predict.
 type loadedModel struct {
-	version int
-	cfg     model.ArtifactConfig
-	scaler  prep.MinMax
-	mu      sync.Mutex // one forward pass at a time per model
-	lstm    *model.LSTM
+	version   int
+	cfg       model.ArtifactConfig
+	transform prep.Transform
+	mu        sync.Mutex // one forward pass at a time per model
+	lstm      *model.LSTM
 }
 
 func (m *loadedModel) predict(window []float32) (float32, error) {
@@ -74,11 +74,14 @@ func (c *modelCache) load(ctx context.Context, ticker string, version int) (*loa
 	if err := json.Unmarshal(cfgJSON, &m.cfg); err != nil {
 		return nil, fmt.Errorf("decode %s v%d config: %w", ticker, version, err)
 	}
+	if m.cfg.Lookback == 0 {
+		m.cfg.Lookback = m.cfg.Model.Lookback
+	}
 	scalerJSON, err := c.reg.ReadFile(ctx, ticker, version, registry.FileScaler)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(scalerJSON, &m.scaler); err != nil {
+	if err := json.Unmarshal(scalerJSON, &m.transform); err != nil {
 		return nil, fmt.Errorf("decode %s v%d scaler: %w", ticker, version, err)
 	}
 	weights, err := c.reg.ReadFile(ctx, ticker, version, registry.FileWeights)

@@ -18,8 +18,24 @@ import (
 const maxPredictBody = 1 << 20
 
 type predictRequest struct {
-	Ticker string    `json:"ticker"`
-	Open   []float64 `json:"open"`
+	Ticker   string    `json:"ticker"`
+	Open     []float64 `json:"open"`
+	High     []float64 `json:"high,omitempty"` // only for models that use them
+	Low      []float64 `json:"low,omitempty"`
+	Close    []float64 `json:"close,omitempty"`
+	AdjClose []float64 `json:"adj_close,omitempty"`
+	Volume   []float64 `json:"volume,omitempty"`
+}
+
+// series maps feature names to the values the request gave.
+func (r predictRequest) series() map[string][]float64 {
+	m := map[string][]float64{"open": r.Open}
+	for name, vs := range map[string][]float64{"high": r.High, "low": r.Low, "close": r.Close, "adj_close": r.AdjClose, "volume": r.Volume} {
+		if vs != nil {
+			m[name] = vs
+		}
+	}
+	return m
 }
 
 type predictResponse struct {
@@ -42,9 +58,11 @@ func (s *Server) predict(c *gin.Context) {
 		jsonError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := checkPrices(req.Open); err != nil {
-		jsonError(c, http.StatusBadRequest, err.Error())
-		return
+	for name, vs := range req.series() {
+		if err := checkValues(name, vs); err != nil {
+			jsonError(c, http.StatusBadRequest, err.Error())
+			return
+		}
 	}
 	m, err := s.models.get(c.Request.Context(), ticker)
 	if errors.Is(err, registry.ErrNoModel) {
@@ -55,14 +73,10 @@ func (s *Server) predict(c *gin.Context) {
 		jsonError(c, http.StatusInternalServerError, err.Error())
 		return
 	}
-	lookback := m.cfg.Model.Lookback
-	if len(req.Open) < lookback {
-		jsonError(c, http.StatusBadRequest, fmt.Sprintf("open needs at least %d values (the model's lookback), got %d", lookback, len(req.Open)))
-		return
-	}
-	window, err := prep.LastWindow(m.scaler, req.Open, lookback)
+	window, lastOpen, err := prep.RecentWindow(m.transform, req.series(), m.cfg.Lookback)
 	if err != nil {
-		jsonError(c, http.StatusBadRequest, err.Error())
+		jsonError(c, http.StatusBadRequest, fmt.Sprintf("model v%d (lookback %d days, features %v): %v",
+			m.version, m.cfg.Lookback, m.transform.Spec.Features, err))
 		return
 	}
 	y, err := m.predict(window)
@@ -71,7 +85,7 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: "latest",
-		HorizonDays: m.cfg.Horizon, Prediction: m.scaler.Inverse(float64(y))})
+		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y))})
 }
 
 func decodePredict(body io.Reader) (predictRequest, error) {
@@ -87,13 +101,13 @@ func decodePredict(body io.Reader) (predictRequest, error) {
 	return req, nil
 }
 
-func checkPrices(vs []float64) error {
+func checkValues(name string, vs []float64) error {
 	if len(vs) == 0 {
-		return errors.New("open must be a non-empty list of prices, oldest first")
+		return fmt.Errorf("%s must be a non-empty list of values, oldest first", name)
 	}
 	for i, v := range vs {
-		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-			return fmt.Errorf("open[%d] = %v: prices must be finite and positive", i, v)
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || (v == 0 && name != "volume") {
+			return fmt.Errorf("%s[%d] = %v: prices must be finite and positive (volumes finite and non-negative)", name, i, v)
 		}
 	}
 	return nil

@@ -21,7 +21,13 @@ import (
 
 const lookback = 50
 
-var scaler = prep.MinMax{Feature: "open", Min: 10, Max: 20}
+// transform is a min-max scaler of Open over [10, 20], in and out.
+var transform = prep.Transform{
+	Spec:     prep.TransformSpec{Target: prep.TargetPrice, Scaler: prep.ScalerMinMax, Features: []string{"open"}},
+	Features: []prep.Affine{{Name: "open", Shift: 10, Scale: 10, Min: 10, Max: 20}},
+	Label:    prep.Affine{Name: "label", Shift: 10, Scale: 10, Min: 10, Max: 20},
+	Horizon:  1,
+}
 
 func modelConfig(seed int64) model.Config {
 	return model.Config{Features: 1, Lookback: lookback, Layers: 1, Units: 8, Seed: seed}
@@ -43,8 +49,8 @@ func registerModel(t *testing.T, store blob.Store, ticker, runID string, seed in
 	}
 	files := map[string][]byte{
 		registry.FileWeights: weights,
-		registry.FileScaler:  mustJSON(t, scaler),
-		registry.FileConfig:  mustJSON(t, model.ArtifactConfig{Model: cfg, Feature: "open", Horizon: 1, Scaler: "minmax"}),
+		registry.FileScaler:  mustJSON(t, transform),
+		registry.FileConfig:  mustJSON(t, model.ArtifactConfig{Model: cfg, Lookback: cfg.Lookback, Horizon: 1}),
 		registry.FileMetrics: []byte(`{"test_rmse":1}`),
 		registry.FileLineage: []byte(`{"run_id":"` + runID + `"}`),
 	}

@@ -133,20 +133,22 @@ func TestTrainingPipelineOnNFLX(t *testing.T) {
 		t.Errorf("learning curve has %d epochs, want 2", len(res.Curve))
 	}
 
-	// Naive forecast computed here from the CSV: 70/10/20 split, 50-day
-	// windows inside the test split, prediction = the window's last Open.
+	// Naive forecast computed here from the CSV: 70/10/20 split, windows of
+	// 50 Opens (49 daily log-returns) inside the test split, prediction =
+	// the window's last Open.
 	opens := readOpens(t, path)
 	n := len(opens)
 	test := opens[int(float64(n)*0.7)+int(float64(n)*0.1):]
 	var se, ae float64
-	for i := 50; i < len(test); i++ {
+	const first = 50
+	for i := first; i < len(test); i++ {
 		e := test[i] - test[i-1]
 		se += e * e
 		ae += math.Abs(e)
 	}
-	k := float64(len(test) - 50)
-	if m.N != len(test)-50 {
-		t.Fatalf("scored %d test days, want %d", m.N, len(test)-50)
+	k := float64(len(test) - first)
+	if m.N != len(test)-first {
+		t.Fatalf("scored %d test days, want %d", m.N, len(test)-first)
 	}
 	if want := math.Sqrt(se / k); math.Abs(m.NaiveRMSE-want) > 1e-9 {
 		t.Errorf("naive RMSE %.10f, independent computation %.10f", m.NaiveRMSE, want)

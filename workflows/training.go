@@ -9,7 +9,7 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 )
 
-// TrainingPipeline runs ingest → split → fill → scale → window → train →
+// TrainingPipeline runs ingest → split → clean → scale → window → train →
 // evaluate → register and returns the registered version with its metrics.
 // It passes references to the blob store between steps, never the data.
 func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline.TrainingResult, error) {
@@ -36,21 +36,24 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
 		return out, stepFailed("split", err)
 	}
-	var filled activities.FillResult
-	if err := workflow.ExecuteLocalActivity(lctx, a.Fill, splits).Get(ctx, &filled); err != nil {
-		return out, stepFailed("fill", err)
+	var cleaned activities.CleanResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.Clean, activities.CleanInput{Splits: splits, Spec: in.Clean}).Get(ctx, &cleaned); err != nil {
+		return out, stepFailed("clean", err)
 	}
-	for _, r := range filled.Reports {
-		out.FilledValues += r.Filled
-		out.DroppedRows += r.DroppedLead
+	for _, r := range cleaned.Reports {
+		out.FilledValues += r.Filled + r.Interpolated
+		out.DroppedRows += r.DroppedRows
+		out.Outliers += len(r.Outliers)
 	}
 	var scaled activities.ScaleResult
-	if err := workflow.ExecuteLocalActivity(lctx, a.Scale, filled.Splits).Get(ctx, &scaled); err != nil {
+	if err := workflow.ExecuteLocalActivity(lctx, a.Scale, activities.ScaleInput{
+		Splits: cleaned.Splits, Spec: in.Transform, Horizon: in.Horizon,
+	}).Get(ctx, &scaled); err != nil {
 		return out, stepFailed("scale", err)
 	}
 	var windows activities.Splits
 	if err := workflow.ExecuteLocalActivity(lctx, a.Window, activities.WindowInput{
-		Scaler: scaled.Scaler, Splits: scaled.Splits, Lookback: in.Lookback, Horizon: in.Horizon,
+		Transform: scaled.Transform, Splits: cleaned.Splits, Lookback: in.Lookback,
 	}).Get(ctx, &windows); err != nil {
 		return out, stepFailed("window", err)
 	}
@@ -65,15 +68,15 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 
 	var eval activities.EvaluateResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions()), a.Evaluate,
-		activities.EvaluateInput{Weights: trained.Weights, Config: trained.Config, Scaler: scaled.Scaler, Test: windows.Test}).Get(ctx, &eval); err != nil {
+		activities.EvaluateInput{Weights: trained.Weights, Config: trained.Config, Transform: scaled.Transform, Test: windows.Test}).Get(ctx, &eval); err != nil {
 		return out, stepFailed("evaluate", err)
 	}
 	out.Metrics = eval.Metrics
 
 	var reg activities.RegisterResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Register, activities.RegisterInput{
-		Ticker: ticker, RunID: runID, Weights: trained.Weights, Scaler: scaled.Scaler, Config: trained.Config,
-		Horizon: in.Horizon, Params: in.Model, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
+		Ticker: ticker, RunID: runID, Weights: trained.Weights, Transform: scaled.Transform, Config: trained.Config,
+		Lookback: in.Lookback, Horizon: in.Horizon, Params: in.Model, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
 	}).Get(ctx, &reg); err != nil {
 		return out, stepFailed("register", err)
 	}

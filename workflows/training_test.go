@@ -31,8 +31,8 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 	}{
 		{"Ingest", a.Ingest, activities.IngestResult{Raw: ref("raw")}},
 		{"Split", a.Split, splits},
-		{"Fill", a.Fill, activities.FillResult{Splits: splits}},
-		{"Scale", a.Scale, activities.ScaleResult{Scaler: ref("scaler"), Splits: splits}},
+		{"Clean", a.Clean, activities.CleanResult{Splits: splits}},
+		{"Scale", a.Scale, activities.ScaleResult{Transform: ref("transform")}},
 		{"Window", a.Window, splits},
 		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
 		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: pipeline.Metrics{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
@@ -59,7 +59,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow failed: %v", err)
 	}
-	want := []string{"Ingest", "Split", "Fill", "Scale", "Window", "Train", "Evaluate", "Register"}
+	want := []string{"Ingest", "Split", "Clean", "Scale", "Window", "Train", "Evaluate", "Register"}
 	if len(*order) != len(want) {
 		t.Fatalf("steps ran %v, want %v", *order, want)
 	}

@@ -20,6 +20,12 @@ type Bars struct {
 	// has none).
 	AdjClose []float64
 	Volume   []float64
+	// Breaks lists, in increasing order, the rows right after rows that a
+	// cleaning step dropped: a window must not span one.
+	Breaks []int
+	// Lineage says what the bars were derived from (free-form JSON set by
+	// the step that wrote them); it travels in the Arrow file's metadata.
+	Lineage string
 }
 
 // newBars returns empty bars with room for n rows.
@@ -41,8 +47,16 @@ func (b *Bars) Len() int { return len(b.Date) }
 
 // Slice returns a copy of rows [i, j).
 func (b *Bars) Slice(i, j int) *Bars {
+	var breaks []int
+	for _, r := range b.Breaks {
+		if r > i && r < j {
+			breaks = append(breaks, r-i)
+		}
+	}
 	return &Bars{
 		Ticker:   b.Ticker,
+		Breaks:   breaks,
+		Lineage:  b.Lineage,
 		Date:     append([]time.Time(nil), b.Date[i:j]...),
 		Open:     append([]float64(nil), b.Open[i:j]...),
 		High:     append([]float64(nil), b.High[i:j]...),
@@ -51,6 +65,22 @@ func (b *Bars) Slice(i, j int) *Bars {
 		AdjClose: append([]float64(nil), b.AdjClose[i:j]...),
 		Volume:   append([]float64(nil), b.Volume[i:j]...),
 	}
+}
+
+// Segments returns [start, end) row ranges with no break inside.
+func (b *Bars) Segments() [][2]int {
+	var out [][2]int
+	start := 0
+	for _, r := range b.Breaks {
+		if r > start && r <= b.Len() {
+			out = append(out, [2]int{start, r})
+			start = r
+		}
+	}
+	if start < b.Len() {
+		out = append(out, [2]int{start, b.Len()})
+	}
+	return out
 }
 
 // columns returns the float columns in schema order, paired with their

@@ -3,6 +3,8 @@ package frame
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -11,12 +13,12 @@ import (
 
 // barsSchema is the Arrow schema of a bars file: date32 plus nullable
 // float64 columns (null = missing), with the ticker in the metadata.
-func barsSchema(ticker string) *arrow.Schema {
+func barsSchema(b *Bars) *arrow.Schema {
 	fields := []arrow.Field{{Name: "date", Type: arrow.FixedWidthTypes.Date32}}
 	for _, c := range (&Bars{}).columns() {
 		fields = append(fields, arrow.Field{Name: c.name, Type: arrow.PrimitiveTypes.Float64, Nullable: true})
 	}
-	md := arrow.NewMetadata([]string{"ticker"}, []string{ticker})
+	md := arrow.NewMetadata([]string{"ticker", "breaks", "lineage"}, []string{b.Ticker, formatInts(b.Breaks), b.Lineage})
 	return arrow.NewSchema(fields, &md)
 }
 
@@ -25,7 +27,7 @@ func WriteBars(w io.Writer, b *Bars, mem memory.Allocator) error {
 	if err := b.validate(); err != nil {
 		return fmt.Errorf("write bars: %w", err)
 	}
-	rb := array.NewRecordBuilder(mem, barsSchema(b.Ticker))
+	rb := array.NewRecordBuilder(mem, barsSchema(b))
 	defer rb.Release()
 	rb.Reserve(b.Len())
 	db := rb.Field(0).(*array.Date32Builder)
@@ -54,6 +56,12 @@ func ReadBars(r io.Reader, mem memory.Allocator) (*Bars, error) {
 		return nil, fmt.Errorf("read bars: %w", err)
 	}
 	b.Ticker, _ = metadataValue(schema, "ticker")
+	b.Lineage, _ = metadataValue(schema, "lineage")
+	if s, ok := metadataValue(schema, "breaks"); ok {
+		if b.Breaks, err = parseInts(s); err != nil {
+			return nil, fmt.Errorf("read bars: breaks metadata: %w", err)
+		}
+	}
 	return b, nil
 }
 
@@ -73,4 +81,28 @@ func appendBarsRecord(b *Bars, rec arrow.Record) error {
 		*c.values = appendNullAsNaN(*c.values, col)
 	}
 	return nil
+}
+
+func formatInts(vs []int) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseInts(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", p, err)
+		}
+		out[i] = v
+	}
+	return out, nil
 }

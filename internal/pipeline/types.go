@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/finsight/finsight/internal/prep"
 )
 
 // Workflow type names as registered on the worker.
@@ -41,15 +43,17 @@ func DefaultModelParams() ModelParams {
 
 // TrainingInput starts a TrainingPipeline.
 type TrainingInput struct {
-	Ticker   string      `json:"ticker"`
-	CSVKey   string      `json:"csv_key"` // an uploaded CSV in the blob store
-	Source   string      `json:"source"`  // where the CSV came from, for people
-	Train    float64     `json:"train_fraction"`
-	Val      float64     `json:"val_fraction"`
-	Test     float64     `json:"test_fraction"`
-	Lookback int         `json:"lookback"`
-	Horizon  int         `json:"horizon"`
-	Model    ModelParams `json:"model"`
+	Ticker    string             `json:"ticker"`
+	CSVKey    string             `json:"csv_key"` // an uploaded CSV in the blob store
+	Source    string             `json:"source"`  // where the CSV came from, for people
+	Train     float64            `json:"train_fraction"`
+	Val       float64            `json:"val_fraction"`
+	Test      float64            `json:"test_fraction"`
+	Lookback  int                `json:"lookback"`
+	Horizon   int                `json:"horizon"`
+	Clean     prep.CleanSpec     `json:"clean"`
+	Transform prep.TransformSpec `json:"transform"`
+	Model     ModelParams        `json:"model"`
 }
 
 // WithDefaults fills every zero field with the reference project's choice.
@@ -62,6 +66,23 @@ func (in TrainingInput) WithDefaults() TrainingInput {
 	}
 	if in.Horizon == 0 {
 		in.Horizon = 1
+	}
+	dc := prep.DefaultCleanSpec()
+	if in.Clean.Missing == "" {
+		in.Clean.Missing = dc.Missing
+	}
+	if in.Clean.Outliers.Method == "" {
+		in.Clean.Outliers = dc.Outliers
+	}
+	dt := prep.DefaultTransformSpec()
+	if in.Transform.Target == "" {
+		in.Transform.Target = dt.Target
+	}
+	if in.Transform.Scaler == "" {
+		in.Transform.Scaler = dt.Scaler
+	}
+	if len(in.Transform.Features) == 0 {
+		in.Transform.Features = dt.Features
 	}
 	d := DefaultModelParams()
 	m := &in.Model
@@ -119,6 +140,7 @@ type TrainingResult struct {
 	Curve        []EpochLoss `json:"curve"`
 	FilledValues int         `json:"filled_values"`
 	DroppedRows  int         `json:"dropped_rows"`
+	Outliers     int         `json:"outliers"`
 	Windows      [3]int      `json:"windows"` // train, val, test
 }
 

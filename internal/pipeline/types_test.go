@@ -1,6 +1,9 @@
 package pipeline_test
 
 import (
+	"reflect"
+
+	"github.com/finsight/finsight/internal/prep"
 	"testing"
 
 	"github.com/finsight/finsight/internal/pipeline"
@@ -61,10 +64,12 @@ func TestWithDefaultsKeepsGivenValues(t *testing.T) {
 	in := pipeline.TrainingInput{
 		Ticker: "AAPL", CSVKey: "uploads/x.csv", Source: "x.csv",
 		Train: 0.6, Val: 0.2, Test: 0.2, Lookback: 30, Horizon: 5,
+		Clean:     prep.CleanSpec{Missing: prep.MissingDrop, Outliers: prep.OutlierSpec{Method: prep.OutlierIQR, K: 3, Strategy: prep.OutlierClip}},
+		Transform: prep.TransformSpec{Target: prep.TargetPrice, Scaler: prep.ScalerMinMax, Features: []string{"open", "volume"}},
 		Model: pipeline.ModelParams{Layers: 3, Units: 16, Dropout: 0.1, Epochs: 2,
 			BatchSize: 8, LearningRate: 0.01, Seed: 7},
 	}
-	if got := in.WithDefaults(); got != in {
+	if got := in.WithDefaults(); !reflect.DeepEqual(got, in) {
 		t.Fatalf("WithDefaults changed given values:\n got %+v\nwant %+v", got, in)
 	}
 }

@@ -2,56 +2,107 @@ package prep
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/finsight/finsight/internal/frame"
 )
 
-// Window builds lookback-step windows of one feature inside one split (so no
-// window crosses a split boundary). The label is the value horizon steps
-// after the window's last step. raw is the column in price units, scaled the
-// same column after the scaler.
-func Window(raw, scaled []float64, b *frame.Bars, lookback, horizon int) (*frame.Windows, error) {
-	if lookback < 1 || horizon < 1 {
-		return nil, fmt.Errorf("lookback and horizon must be at least 1, got %d and %d", lookback, horizon)
+// MakeWindows builds windows of lookback rows (days of prices), labelled
+// with the transform's label horizon rows after each window's last row. The
+// model sees Steps(lookback) time steps of features: in log-return mode the
+// first row of a window only anchors the first return. Windows stay inside
+// one split and one segment (no dropped rows inside).
+func MakeWindows(b *frame.Bars, t Transform, lookback int) (*frame.Windows, error) {
+	steps := t.Steps(lookback)
+	if steps < 1 {
+		return nil, fmt.Errorf("lookback %d gives no time step for %s features", lookback, t.Spec.Target)
 	}
-	if len(raw) != len(scaled) || len(raw) != b.Len() {
-		return nil, fmt.Errorf("window: %d raw, %d scaled values for %d rows", len(raw), len(scaled), b.Len())
+	feats := make([][]float64, len(t.Spec.Features))
+	for i, f := range t.Spec.Features {
+		feats[i] = t.rawFeature(b, f)
 	}
-	n := len(raw) - lookback - horizon + 1
-	if n < 1 {
-		return nil, fmt.Errorf("%d rows are too few for %d-step windows with horizon %d", len(raw), lookback, horizon)
-	}
-	w := &frame.Windows{
-		Lookback:   lookback,
-		Features:   1,
-		X:          make([]float32, 0, n*lookback),
-		Y:          make([]float32, n),
-		TargetDate: make([]time.Time, n),
-		Last:       make([]float64, n),
-		Target:     make([]float64, n),
-	}
-	for i := 0; i < n; i++ {
-		for _, v := range scaled[i : i+lookback] {
-			w.X = append(w.X, float32(v))
+	nf := len(feats)
+	w := &frame.Windows{Lookback: steps, Features: nf}
+	for _, seg := range b.Segments() {
+		for end := seg[0] + lookback - 1; end+t.Horizon < seg[1]; end++ {
+			target := end + t.Horizon
+			if !windowComplete(feats, end-steps+1, end) || math.IsNaN(b.Open[end]) || math.IsNaN(b.Open[target]) {
+				continue
+			}
+			for r := end - steps + 1; r <= end; r++ {
+				for i := range feats {
+					w.X = append(w.X, float32(t.Features[i].apply(feats[i][r])))
+				}
+			}
+			w.Y = append(w.Y, float32(t.Label.apply(t.labelValue(b.Open[end], b.Open[target]))))
+			w.TargetDate = append(w.TargetDate, b.Date[target])
+			w.Last = append(w.Last, b.Open[end])
+			w.Target = append(w.Target, b.Open[target])
 		}
-		t := i + lookback + horizon - 1
-		w.Y[i] = float32(scaled[t])
-		w.TargetDate[i] = b.Date[t]
-		w.Last[i] = raw[i+lookback-1]
-		w.Target[i] = raw[t]
+	}
+	if len(w.Y) == 0 {
+		return nil, fmt.Errorf("%d rows give no %d-row window with horizon %d", b.Len(), lookback, t.Horizon)
 	}
 	return w, nil
 }
 
-// LastWindow scales the most recent lookback values for a forecast.
-func LastWindow(s MinMax, values []float64, lookback int) ([]float32, error) {
-	if len(values) < lookback {
-		return nil, fmt.Errorf("need at least %d values, got %d", lookback, len(values))
+func windowComplete(feats [][]float64, from, to int) bool {
+	for _, f := range feats {
+		for r := from; r <= to; r++ {
+			if math.IsNaN(f[r]) || math.IsInf(f[r], 0) {
+				return false
+			}
+		}
 	}
-	out := make([]float32, lookback)
-	for i, v := range values[len(values)-lookback:] {
-		out[i] = float32(s.Transform(v))
+	return true
+}
+
+// RecentWindow turns the most recent lookback raw values of each feature
+// (oldest first, equal lengths) into one model input, the same as the last
+// window MakeWindows would cut, and returns the last Open.
+func RecentWindow(t Transform, recent map[string][]float64, lookback int) ([]float32, float64, error) {
+	b := &frame.Bars{}
+	n := -1
+	for _, f := range t.Spec.Features {
+		vs, ok := recent[f]
+		if !ok {
+			return nil, 0, fmt.Errorf("the model needs %q values", f)
+		}
+		if n >= 0 && len(vs) != n {
+			return nil, 0, fmt.Errorf("%q has %d values, other features %d", f, len(vs), n)
+		}
+		n = len(vs)
 	}
-	return out, nil
+	open, ok := recent["open"]
+	if !ok {
+		return nil, 0, fmt.Errorf("the last Open is needed")
+	}
+	if t.Steps(lookback) < 1 {
+		return nil, 0, fmt.Errorf("lookback %d gives no time step for %s features", lookback, t.Spec.Target)
+	}
+	if n < lookback || len(open) < lookback {
+		return nil, 0, fmt.Errorf("need at least %d values, got %d", lookback, min(n, len(open)))
+	}
+	start := n - lookback
+	cols := map[string]*[]float64{"open": &b.Open, "high": &b.High, "low": &b.Low, "close": &b.Close, "adj_close": &b.AdjClose, "volume": &b.Volume}
+	for _, f := range t.Spec.Features {
+		*cols[f] = recent[f][start:]
+	}
+	b.Date = make([]time.Time, n-start)
+	out := make([]float32, 0, t.Steps(lookback)*len(t.Spec.Features))
+	feats := make([][]float64, len(t.Spec.Features))
+	for i, f := range t.Spec.Features {
+		feats[i] = t.rawFeature(b, f)
+	}
+	for r := t.warmup(); r < n-start; r++ {
+		for i := range feats {
+			v := feats[i][r]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, 0, fmt.Errorf("feature %s is not finite at value %d", t.Spec.Features[i], start+r)
+			}
+			out = append(out, float32(t.Features[i].apply(v)))
+		}
+	}
+	return out, open[len(open)-1], nil
 }
