@@ -3,10 +3,15 @@ package activities
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/model"
 )
@@ -20,16 +25,29 @@ type TrainInput struct {
 
 // TrainResult references the trained weights and the learning curve.
 type TrainResult struct {
-	Weights pipeline.DataRef     `json:"weights"`
-	Config  model.Config         `json:"config"`
-	Curve   []pipeline.EpochLoss `json:"curve"`
+	Weights      pipeline.DataRef     `json:"weights"`
+	Config       model.Config         `json:"config"`
+	Curve        []pipeline.EpochLoss `json:"curve"`
+	BestEpoch    int                  `json:"best_epoch"`
+	StoppedEarly bool                 `json:"stopped_early"`
+	ResumedFrom  int                  `json:"resumed_from"` // epochs restored from a checkpoint (0 = fresh start)
+	Attempt      int32                `json:"attempt"`
+}
+
+// TrainProgress is the activity's heartbeat: where training is.
+type TrainProgress struct {
+	model.Progress
+	ResumedFrom int `json:"resumed_from"`
 }
 
 // Train fits the LSTM on the training windows, scoring the validation
-// windows after every epoch, and heartbeats epoch, batch and losses.
+// windows after every epoch. It heartbeats epoch, batch and losses, and
+// writes a checkpoint (weights + optimizer state) to the store after every
+// epoch; a retry after a crash resumes from it instead of starting over.
 func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, error) {
 	p := in.Params
-	params := model.TrainParams{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate}
+	params := model.TrainParams{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate,
+		ClipNorm: p.ClipNorm, LRDecay: p.LRDecay, Patience: p.Patience}
 	if err := params.Validate(); err != nil {
 		return TrainResult{}, invalid(ErrInvalidParams, err, "%v", err)
 	}
@@ -50,25 +68,85 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 		return TrainResult{}, fmt.Errorf("build model: %w", err)
 	}
 	defer m.Close()
-	curve, err := m.Fit(ctx, model.Dataset{X: train.X, Y: train.Y}, model.Dataset{X: val.X, Y: val.Y}, params,
-		func(pr model.Progress) error {
-			activity.RecordHeartbeat(ctx, pr)
-			return nil
-		})
+	ckptKey, err := derivedKey("checkpoint", "ckpt", in)
 	if err != nil {
+		return TrainResult{}, err
+	}
+	ckptKey = fmt.Sprintf("runs/%s/checkpoints/%s", in.RunID, ckptKey[len("data/derived/checkpoint/"):])
+	resume, err := a.loadCheckpoint(ctx, ckptKey)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	info := activity.GetInfo(ctx)
+	out := TrainResult{Config: cfg, Attempt: info.Attempt}
+	if resume != nil {
+		out.ResumedFrom = resume.Epoch
+		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "attempt", info.Attempt)
+	}
+	fit, err := m.Fit(ctx, model.Dataset{X: train.X, Y: train.Y}, model.Dataset{X: val.X, Y: val.Y}, model.FitOptions{
+		TrainParams: params,
+		Resume:      resume,
+		OnBatch: func(pr model.Progress) error {
+			pr.LastTrain, pr.LastVal = finite(pr.LastTrain), finite(pr.LastVal)
+			activity.RecordHeartbeat(ctx, TrainProgress{Progress: pr, ResumedFrom: out.ResumedFrom})
+			return nil
+		},
+		OnEpoch: func(c *model.Checkpoint) error { return a.saveCheckpoint(ctx, ckptKey, m, c) },
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return TrainResult{}, temporal.NewCanceledError("training cancelled")
+		}
 		return TrainResult{}, fmt.Errorf("train: %w", err)
 	}
 	weights, err := m.MarshalWeights()
 	if err != nil {
 		return TrainResult{}, fmt.Errorf("save weights: %w", err)
 	}
-	ref := pipeline.DataRef{Key: fmt.Sprintf("runs/%s/model/weights.bin", in.RunID), SHA256: sha256Hex(weights)}
-	if err := a.Store.Put(ctx, ref.Key, bytes.NewReader(weights)); err != nil {
-		return TrainResult{}, fmt.Errorf("write %s: %w", ref.Key, err)
+	out.Weights = pipeline.DataRef{Key: fmt.Sprintf("runs/%s/model/weights.bin", in.RunID), SHA256: sha256Hex(weights)}
+	if err := a.Store.Put(ctx, out.Weights.Key, bytes.NewReader(weights)); err != nil {
+		return TrainResult{}, fmt.Errorf("write %s: %w", out.Weights.Key, err)
 	}
-	out := TrainResult{Weights: ref, Config: cfg}
-	for _, e := range curve {
-		out.Curve = append(out.Curve, pipeline.EpochLoss{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: e.ValLoss})
+	out.BestEpoch, out.StoppedEarly = fit.BestEpoch, fit.StoppedEarly
+	for _, e := range fit.Curve {
+		out.Curve = append(out.Curve, pipeline.EpochLoss{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: finite(e.ValLoss)})
 	}
 	return out, nil
+}
+
+func (a *Activities) loadCheckpoint(ctx context.Context, key string) (*model.Checkpoint, error) {
+	raw, err := blob.GetBytes(ctx, a.Store, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", key, err)
+	}
+	c, err := model.UnmarshalCheckpoint(raw)
+	if err != nil {
+		// A checkpoint is only written whole (atomic Put), so this is not a
+		// torn write; start over rather than fail the run.
+		slog.Warn("ignoring unreadable checkpoint", "key", key, "err", err)
+		return nil, nil
+	}
+	return c, nil
+}
+
+func (a *Activities) saveCheckpoint(ctx context.Context, key string, m *model.LSTM, c *model.Checkpoint) error {
+	raw, err := c.Marshal(m.ParamNames())
+	if err != nil {
+		return err
+	}
+	if err := a.Store.Put(ctx, key, bytes.NewReader(raw)); err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", key, err)
+	}
+	return nil
+}
+
+// finite maps NaN (no value yet) to 0: JSON payloads cannot carry NaN.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
 }

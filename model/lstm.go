@@ -23,6 +23,8 @@ type LSTM struct {
 	headW  *ts.Tensor   // [1, units]
 	headB  *ts.Tensor   // [1]
 	names  []string     // parameter names in a fixed order, for save/load
+	params []*ts.Tensor // the parameters in names order
+	shapes [][]int64    // their shapes
 }
 
 // New builds a freshly initialised model on device.
@@ -102,6 +104,8 @@ func (m *LSTM) addParam(p *nn.Path, name string, shape []int64, bound float64, r
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
 	m.names = append(m.names, name)
+	m.params = append(m.params, v)
+	m.shapes = append(m.shapes, shape)
 	return v, nil
 }
 
@@ -183,3 +187,6 @@ func tensorOn(vals []float32, shape []int64, device gotch.Device) (*ts.Tensor, e
 	}
 	return t.To(device, true)
 }
+
+// ParamNames lists the parameters in their fixed order.
+func (m *LSTM) ParamNames() []string { return append([]string(nil), m.names...) }

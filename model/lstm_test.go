@@ -127,12 +127,12 @@ func TestTrainingOnSineLowersLossTenfold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	curve, err := m.Fit(context.Background(), train, val, TrainParams{Epochs: 6, BatchSize: 32, LearningRate: 0.01}, nil)
+	curve, err := m.Fit(context.Background(), train, val, FitOptions{TrainParams: TrainParams{Epochs: 6, BatchSize: 32, LearningRate: 0.01}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := curve[len(curve)-1].ValLoss
-	t.Logf("validation MSE before %.4f, after 6 epochs %.5f; first epoch train loss %.4f", before, after, curve[0].TrainLoss)
+	after := curve.Curve[len(curve.Curve)-1].ValLoss
+	t.Logf("validation MSE before %.4f, after 6 epochs %.5f; first epoch train loss %.4f", before, after, curve.Curve[0].TrainLoss)
 	if !(after*10 < before) {
 		t.Fatalf("validation loss fell from %.4f to %.4f: less than 10×", before, after)
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand"
 
-	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -27,16 +26,15 @@ func (d Dataset) check(cfg Config) error {
 	return nil
 }
 
-// Progress is reported after every batch and every epoch.
+// Progress is reported after every batch.
 type Progress struct {
 	Epoch     int     `json:"epoch"` // 1-based
 	Epochs    int     `json:"epochs"`
 	Batch     int     `json:"batch"` // 1-based, within the epoch
 	Batches   int     `json:"batches"`
 	BatchLoss float64 `json:"batch_loss"`
-	EpochDone bool    `json:"epoch_done"`
-	TrainLoss float64 `json:"train_loss"` // mean over the epoch, set when EpochDone
-	ValLoss   float64 `json:"val_loss"`   // set when EpochDone and a validation set is given
+	LastTrain float64 `json:"last_train_loss"` // of the last finished epoch
+	LastVal   float64 `json:"last_val_loss"`
 }
 
 // EpochLoss is one point of the learning curve.
@@ -44,101 +42,212 @@ type EpochLoss struct {
 	Epoch     int     `json:"epoch"`
 	TrainLoss float64 `json:"train_loss"`
 	ValLoss   float64 `json:"val_loss"`
+	LR        float64 `json:"lr"`
+	GradNorm  float64 `json:"grad_norm"` // mean global norm before clipping (0 when not clipping)
 }
 
-// Fit trains with Adam on MSE over mini-batches shuffled from the seed.
-// report (optional) is called after every batch; an error from it, or ctx
-// being done, stops training within one batch.
-func (m *LSTM) Fit(ctx context.Context, train, val Dataset, p TrainParams, report func(Progress) error) ([]EpochLoss, error) {
+// FitOptions configure a training run.
+type FitOptions struct {
+	TrainParams
+	// Resume continues from a checkpoint of the same model and data.
+	Resume *Checkpoint
+	// OnBatch (optional) is called after every batch; an error stops training.
+	OnBatch func(Progress) error
+	// OnEpoch (optional) is called after every epoch with a checkpoint to
+	// persist; an error stops training.
+	OnEpoch func(*Checkpoint) error
+}
+
+// FitResult says how training went.
+type FitResult struct {
+	Curve        []EpochLoss `json:"curve"`
+	BestEpoch    int         `json:"best_epoch"` // weights now hold this epoch's (0 = the last, no validation)
+	StoppedEarly bool        `json:"stopped_early"`
+}
+
+// Fit trains with Adam on MSE over mini-batches. The batch order of epoch e
+// and the dropout masks depend only on the seed and e, so a run resumed from
+// a checkpoint continues exactly as an uninterrupted one would. With a
+// validation set, the best epoch's weights are restored at the end, and
+// training stops after Patience epochs without improvement (0 = never).
+// Cancelling ctx stops training within one batch.
+func (m *LSTM) Fit(ctx context.Context, train, val Dataset, o FitOptions) (FitResult, error) {
+	p := o.TrainParams
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("train params: %w", err)
+		return FitResult{}, fmt.Errorf("train params: %w", err)
 	}
 	if err := train.check(m.cfg); err != nil {
-		return nil, fmt.Errorf("train set: %w", err)
+		return FitResult{}, fmt.Errorf("train set: %w", err)
 	}
 	if train.Len() == 0 {
-		return nil, fmt.Errorf("train set is empty")
+		return FitResult{}, fmt.Errorf("train set is empty")
 	}
 	if err := val.check(m.cfg); err != nil {
-		return nil, fmt.Errorf("validation set: %w", err)
+		return FitResult{}, fmt.Errorf("validation set: %w", err)
 	}
-	opt, err := nn.DefaultAdamConfig().Build(m.vs, p.LearningRate)
+	opt, err := newAdam(m.params, m.shapes, p.LearningRate, m.device)
 	if err != nil {
-		return nil, fmt.Errorf("build adam: %w", err)
+		return FitResult{}, err
 	}
-	rng := rand.New(rand.NewSource(m.cfg.Seed + 1))
-	batches := (train.Len() + p.BatchSize - 1) / p.BatchSize
-	curve := make([]EpochLoss, 0, p.Epochs)
-	for epoch := 1; epoch <= p.Epochs; epoch++ {
-		order := rng.Perm(train.Len())
-		sum := 0.0
-		for b := 0; b < batches; b++ {
-			if err := ctx.Err(); err != nil {
-				return curve, fmt.Errorf("training stopped at epoch %d batch %d: %w", epoch, b+1, err)
-			}
-			idx := order[b*p.BatchSize : min((b+1)*p.BatchSize, len(order))]
-			loss, err := m.step(opt, train, idx)
-			if err != nil {
-				return curve, fmt.Errorf("epoch %d batch %d: %w", epoch, b+1, err)
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return curve, fmt.Errorf("epoch %d batch %d: loss is %v (diverged; lower the learning rate)", epoch, b+1, loss)
-			}
-			sum += loss * float64(len(idx))
-			if report != nil {
-				if err := report(Progress{Epoch: epoch, Epochs: p.Epochs, Batch: b + 1, Batches: batches, BatchLoss: loss}); err != nil {
-					return curve, err
-				}
-			}
+	defer opt.free()
+	st := &Checkpoint{Config: m.cfg, LR: p.LearningRate, BestLoss: math.Inf(1)}
+	if o.Resume != nil {
+		if st, err = m.restore(opt, o.Resume); err != nil {
+			return FitResult{}, fmt.Errorf("resume: %w", err)
 		}
-		point := EpochLoss{Epoch: epoch, TrainLoss: sum / float64(train.Len()), ValLoss: math.NaN()}
+	}
+	batches := (train.Len() + p.BatchSize - 1) / p.BatchSize
+	for epoch := st.Epoch + 1; epoch <= p.Epochs && !st.Stopped; epoch++ {
+		opt.lr = st.LR
+		point, err := m.runEpoch(ctx, opt, train, p, epoch, batches, st, o.OnBatch)
+		if err != nil {
+			return FitResult{Curve: st.Curve}, err
+		}
 		if val.Len() > 0 {
 			if point.ValLoss, err = m.Loss(val); err != nil {
-				return curve, fmt.Errorf("epoch %d validation: %w", epoch, err)
+				return FitResult{Curve: st.Curve}, fmt.Errorf("epoch %d validation: %w", epoch, err)
 			}
 		}
-		curve = append(curve, point)
-		if report != nil {
-			err := report(Progress{Epoch: epoch, Epochs: p.Epochs, Batch: batches, Batches: batches,
-				EpochDone: true, TrainLoss: point.TrainLoss, ValLoss: point.ValLoss})
-			if err != nil {
-				return curve, err
+		if err := m.endEpoch(st, opt, point, p); err != nil {
+			return FitResult{Curve: st.Curve}, err
+		}
+		if o.OnEpoch != nil {
+			if err := o.OnEpoch(st); err != nil {
+				return FitResult{Curve: st.Curve}, err
 			}
 		}
 	}
-	return curve, nil
+	res := FitResult{Curve: st.Curve, StoppedEarly: st.Stopped}
+	if st.best != nil {
+		if err := m.setValues(st.best); err != nil {
+			return res, fmt.Errorf("restore best weights: %w", err)
+		}
+		res.BestEpoch = st.BestEpoch
+	}
+	return res, nil
 }
 
-// step runs forward, backward and one Adam update on the rows idx.
-func (m *LSTM) step(opt *nn.Optimizer, d Dataset, idx []int) (float64, error) {
+// runEpoch trains one epoch and returns its curve point (without val loss).
+func (m *LSTM) runEpoch(ctx context.Context, opt *adam, train Dataset, p TrainParams, epoch, batches int, st *Checkpoint, onBatch func(Progress) error) (EpochLoss, error) {
+	order := rand.New(rand.NewSource(m.cfg.Seed*1_000_003 + int64(epoch))).Perm(train.Len())
+	seedTorch(m.cfg.Seed*7_919 + int64(epoch))
+	sum, normSum := 0.0, 0.0
+	last := EpochLoss{TrainLoss: math.NaN(), ValLoss: math.NaN()}
+	if n := len(st.Curve); n > 0 {
+		last = st.Curve[n-1]
+	}
+	for b := 0; b < batches; b++ {
+		if err := ctx.Err(); err != nil {
+			return EpochLoss{}, fmt.Errorf("training stopped at epoch %d batch %d: %w", epoch, b+1, err)
+		}
+		idx := order[b*p.BatchSize : min((b+1)*p.BatchSize, len(order))]
+		loss, norm, err := m.step(opt, train, idx, p.ClipNorm)
+		if err != nil {
+			return EpochLoss{}, fmt.Errorf("epoch %d batch %d: %w", epoch, b+1, err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return EpochLoss{}, fmt.Errorf("epoch %d batch %d: loss is %v (diverged; lower the learning rate)", epoch, b+1, loss)
+		}
+		sum += loss * float64(len(idx))
+		normSum += norm
+		if onBatch != nil {
+			pr := Progress{Epoch: epoch, Epochs: p.Epochs, Batch: b + 1, Batches: batches, BatchLoss: loss,
+				LastTrain: last.TrainLoss, LastVal: last.ValLoss}
+			if err := onBatch(pr); err != nil {
+				return EpochLoss{}, err
+			}
+		}
+	}
+	return EpochLoss{Epoch: epoch, TrainLoss: sum / float64(train.Len()), ValLoss: math.NaN(),
+		LR: st.LR, GradNorm: normSum / float64(batches)}, nil
+}
+
+// endEpoch records the epoch, tracks the best weights and patience, decays
+// the learning rate and snapshots the state into st.
+func (m *LSTM) endEpoch(st *Checkpoint, opt *adam, point EpochLoss, p TrainParams) error {
+	st.Curve = append(st.Curve, point)
+	st.Epoch = point.Epoch
+	var err error
+	if !math.IsNaN(point.ValLoss) {
+		if point.ValLoss < st.BestLoss-p.MinDelta {
+			st.BestLoss, st.BestEpoch, st.BadEpochs = point.ValLoss, point.Epoch, 0
+			if st.best, err = m.values(); err != nil {
+				return fmt.Errorf("snapshot best weights: %w", err)
+			}
+		} else {
+			st.BadEpochs++
+			st.Stopped = p.Patience > 0 && st.BadEpochs >= p.Patience
+		}
+	}
+	if p.LRDecay > 0 && p.LRDecay < 1 {
+		st.LR *= p.LRDecay
+	}
+	st.Step = opt.step
+	if st.weights, err = m.values(); err != nil {
+		return fmt.Errorf("snapshot weights: %w", err)
+	}
+	if st.adamM, err = readTensors(m.names, opt.m, m.shapes, m.device); err != nil {
+		return fmt.Errorf("snapshot adam: %w", err)
+	}
+	if st.adamV, err = readTensors(m.names, opt.v, m.shapes, m.device); err != nil {
+		return fmt.Errorf("snapshot adam: %w", err)
+	}
+	return nil
+}
+
+// restore loads a checkpoint's weights and optimizer state.
+func (m *LSTM) restore(opt *adam, c *Checkpoint) (*Checkpoint, error) {
+	if !sameArchitecture(c.Config, m.cfg) {
+		return nil, fmt.Errorf("checkpoint is for %s, model is %s", describe(c.Config), describe(m.cfg))
+	}
+	if err := m.setValues(c.weights); err != nil {
+		return nil, err
+	}
+	if err := writeTensors(m.names, opt.m, m.shapes, c.adamM, m.device); err != nil {
+		return nil, err
+	}
+	if err := writeTensors(m.names, opt.v, m.shapes, c.adamV, m.device); err != nil {
+		return nil, err
+	}
+	opt.step = c.Step
+	return c, nil
+}
+
+// step runs forward, backward, optional clipping and one Adam update on
+// rows idx; it returns the batch loss and the gradient norm.
+func (m *LSTM) step(opt *adam, d Dataset, idx []int, clip float64) (float64, float64, error) {
 	x, y, err := m.batchTensors(d, idx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer free(x, y)
 	pred, err := m.forward(x, int64(len(idx)), true)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	loss, err := pred.MseLoss(y, 1, true) // 1 = mean reduction
 	if err != nil {
-		return 0, fmt.Errorf("mse: %w", err)
+		return 0, 0, fmt.Errorf("mse: %w", err)
 	}
 	defer free(loss)
-	if err := opt.ZeroGrad(); err != nil {
-		return 0, fmt.Errorf("zero grad: %w", err)
+	if err := opt.zeroGrad(); err != nil {
+		return 0, 0, err
 	}
 	if err := loss.Backward(); err != nil {
-		return 0, fmt.Errorf("backward: %w", err)
+		return 0, 0, fmt.Errorf("backward: %w", err)
 	}
-	if err := opt.Step(); err != nil {
-		return 0, fmt.Errorf("adam step: %w", err)
+	norm, err := opt.clipGradNorm(clip)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := opt.update(); err != nil {
+		return 0, 0, err
 	}
 	v, err := loss.Float64Value([]int64{})
 	if err != nil {
-		return 0, fmt.Errorf("read loss: %w", err)
+		return 0, 0, fmt.Errorf("read loss: %w", err)
 	}
-	return v, nil
+	return v, norm, nil
 }
 
 // batchTensors gathers rows idx of d into tensors x [B, T, F] and y [B].

@@ -1,61 +1,50 @@
 package model
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
 )
 
 // weightsMagic starts every weights file; the version after it changes when
 // the layout does.
-const weightsMagic = "FINSIGHT-LSTM-WEIGHTS/1\n"
+const weightsMagic = "FINSIGHT-LSTM-WEIGHTS/2\n"
 
 type weightsHeader struct {
-	Config  Config    `json:"config"`
-	Names   []string  `json:"names"`
-	Shapes  [][]int64 `json:"shapes"`
-	Float32 bool      `json:"float32_le"`
+	Config Config    `json:"config"`
+	Shapes [][]int64 `json:"shapes"`
+}
+
+// values copies every parameter to Go memory, by name.
+func (m *LSTM) values() (map[string][]float32, error) {
+	return readTensors(m.names, m.params, m.shapes, m.device)
+}
+
+func readTensors(names []string, tensors []*ts.Tensor, shapes [][]int64, device gotch.Device) (map[string][]float32, error) {
+	out := make(map[string][]float32, len(names))
+	for i, name := range names {
+		vals, err := floats(tensors[i], numel(shapes[i]), device)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		out[name] = vals
+	}
+	return out, nil
 }
 
 // MarshalWeights writes the config and every parameter (float32, little
 // endian) in a fixed order, so the same weights give the same bytes.
 func (m *LSTM) MarshalWeights() ([]byte, error) {
-	h := weightsHeader{Config: m.cfg, Float32: true}
-	vars := m.vs.Variables()
-	var body bytes.Buffer
-	for _, name := range m.names {
-		t, ok := vars[name]
-		if !ok {
-			return nil, fmt.Errorf("weights: parameter %s missing from the var store", name)
-		}
-		shape, err := t.Size()
-		if err != nil {
-			return nil, fmt.Errorf("weights: size of %s: %w", name, err)
-		}
-		vals, err := floats(&t, numel(shape), m.device)
-		if err != nil {
-			return nil, fmt.Errorf("weights: read %s: %w", name, err)
-		}
-		if err := binary.Write(&body, binary.LittleEndian, vals); err != nil {
-			return nil, fmt.Errorf("weights: encode %s: %w", name, err)
-		}
-		h.Names = append(h.Names, name)
-		h.Shapes = append(h.Shapes, shape)
-	}
-	head, err := json.Marshal(h)
+	vals, err := m.values()
 	if err != nil {
-		return nil, fmt.Errorf("weights header: %w", err)
+		return nil, fmt.Errorf("weights: %w", err)
 	}
-	var out bytes.Buffer
-	out.WriteString(weightsMagic)
-	_ = binary.Write(&out, binary.LittleEndian, uint32(len(head)))
-	out.Write(head)
-	out.Write(body.Bytes())
-	return out.Bytes(), nil
+	b, err := writeTensorFile(weightsMagic, weightsHeader{Config: m.cfg, Shapes: m.shapes}, m.names, vals)
+	if err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
+	}
+	return b, nil
 }
 
 // Load rebuilds a model from MarshalWeights bytes. want is the architecture
@@ -82,37 +71,40 @@ func LoadAny(data []byte, device gotch.Device) (*LSTM, error) {
 
 func decodeWeights(data []byte) (weightsHeader, map[string][]float32, error) {
 	var h weightsHeader
-	r := bytes.NewReader(data)
-	magic := make([]byte, len(weightsMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != weightsMagic {
-		return h, nil, fmt.Errorf("weights: not a FinSight LSTM weights file")
+	_, blocks, err := readTensorFile(data, weightsMagic, &h)
+	if err != nil {
+		return h, nil, fmt.Errorf("weights: %w", err)
 	}
-	var n uint32
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || int(n) > r.Len() {
-		return h, nil, fmt.Errorf("weights: truncated header")
-	}
-	head := make([]byte, n)
-	if _, err := io.ReadFull(r, head); err != nil {
-		return h, nil, fmt.Errorf("weights: read header: %w", err)
-	}
-	if err := json.Unmarshal(head, &h); err != nil {
-		return h, nil, fmt.Errorf("weights: decode header: %w", err)
-	}
-	if len(h.Names) != len(h.Shapes) {
-		return h, nil, fmt.Errorf("weights: %d names for %d shapes", len(h.Names), len(h.Shapes))
-	}
-	init := make(map[string][]float32, len(h.Names))
-	for i, name := range h.Names {
-		vals := make([]float32, numel(h.Shapes[i]))
-		if err := binary.Read(r, binary.LittleEndian, vals); err != nil {
-			return h, nil, fmt.Errorf("weights: read %s: %w", name, err)
+	return h, blocks, nil
+}
+
+// setValues overwrites every parameter with vals (autograd off).
+func (m *LSTM) setValues(vals map[string][]float32) error {
+	return writeTensors(m.names, m.params, m.shapes, vals, m.device)
+}
+
+func writeTensors(names []string, tensors []*ts.Tensor, shapes [][]int64, vals map[string][]float32, device gotch.Device) error {
+	return withoutGrad(func() error {
+		for i, name := range names {
+			v, ok := vals[name]
+			if !ok || len(v) != numel(shapes[i]) {
+				return fmt.Errorf("no values of the right size for %s", name)
+			}
+			src, err := tensorOn(v, shapes[i], device)
+			if err != nil {
+				return fmt.Errorf("set %s: %w", name, err)
+			}
+			err = tensors[i].Zero_()
+			if err == nil {
+				err = tensors[i].Add_(src)
+			}
+			free(src)
+			if err != nil {
+				return fmt.Errorf("set %s: %w", name, err)
+			}
 		}
-		init[name] = vals
-	}
-	if r.Len() != 0 {
-		return h, nil, fmt.Errorf("weights: %d trailing bytes", r.Len())
-	}
-	return h, init, nil
+		return nil
+	})
 }
 
 func sameArchitecture(a, b Config) bool {

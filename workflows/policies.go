@@ -39,11 +39,13 @@ func transformOptions() workflow.LocalActivityOptions {
 }
 
 // trainOptions: long, heartbeats every batch; a worker that stops
-// heartbeating for two minutes is presumed dead and the step is retried.
+// heartbeating for 30 s is presumed dead and the step is retried, resuming
+// from its last epoch checkpoint. The short heartbeat timeout also bounds how
+// long a cancellation takes to reach the training loop.
 func trainOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 6 * time.Hour,
-		HeartbeatTimeout:    2 * time.Minute,
+		HeartbeatTimeout:    30 * time.Second,
 		WaitForCancellation: true,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,

@@ -34,11 +34,14 @@ type ModelParams struct {
 	BatchSize    int     `json:"batch_size"`
 	LearningRate float64 `json:"learning_rate"`
 	Seed         int64   `json:"seed"`
+	ClipNorm     float64 `json:"clip_norm"` // max global gradient norm; 0 = none
+	LRDecay      float64 `json:"lr_decay"`  // per-epoch learning-rate factor; 0 = constant
+	Patience     int     `json:"patience"`  // early stopping; 0 = never
 }
 
 // DefaultModelParams are the reference project's shape: 2×LSTM(64).
 func DefaultModelParams() ModelParams {
-	return ModelParams{Layers: 2, Units: 64, Dropout: 0.2, Epochs: 10, BatchSize: 64, LearningRate: 1e-3, Seed: 1}
+	return ModelParams{Layers: 2, Units: 64, Dropout: 0.2, Epochs: 10, BatchSize: 64, LearningRate: 1e-3, Seed: 1, ClipNorm: 1}
 }
 
 // TrainingInput starts a TrainingPipeline.
