@@ -31,6 +31,7 @@ type TrainResult struct {
 	BestEpoch    int                  `json:"best_epoch"`
 	StoppedEarly bool                 `json:"stopped_early"`
 	ResumedFrom  int                  `json:"resumed_from"` // epochs restored from a checkpoint (0 = fresh start)
+	EpochsRun    int                  `json:"epochs_run"`   // epochs trained by this attempt
 	Attempt      int32                `json:"attempt"`
 }
 
@@ -91,7 +92,10 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 			activity.RecordHeartbeat(ctx, TrainProgress{Progress: pr, ResumedFrom: out.ResumedFrom})
 			return nil
 		},
-		OnEpoch: func(c *model.Checkpoint) error { return a.saveCheckpoint(ctx, ckptKey, m, c) },
+		OnEpoch: func(c *model.Checkpoint) error {
+			out.EpochsRun++
+			return a.saveCheckpoint(ctx, ckptKey, m, c)
+		},
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

@@ -65,6 +65,8 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 		return out, stepFailed("train", err)
 	}
 	out.Curve = trained.Curve
+	out.Training = pipeline.TrainingRun{Attempt: trained.Attempt, ResumedFrom: trained.ResumedFrom,
+		EpochsRun: trained.EpochsRun, BestEpoch: trained.BestEpoch, StoppedEarly: trained.StoppedEarly}
 
 	var eval activities.EvaluateResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions()), a.Evaluate,

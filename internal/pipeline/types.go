@@ -141,10 +141,20 @@ type TrainingResult struct {
 	Raw          DataRef     `json:"raw"`
 	Metrics      Metrics     `json:"metrics"`
 	Curve        []EpochLoss `json:"curve"`
+	Training     TrainingRun `json:"training"`
 	FilledValues int         `json:"filled_values"`
 	DroppedRows  int         `json:"dropped_rows"`
 	Outliers     int         `json:"outliers"`
 	Windows      [3]int      `json:"windows"` // train, val, test
+}
+
+// TrainingRun says how the train step went, across retries.
+type TrainingRun struct {
+	Attempt      int32 `json:"attempt"`      // of the train activity that finished
+	ResumedFrom  int   `json:"resumed_from"` // epochs restored from a checkpoint
+	EpochsRun    int   `json:"epochs_run"`   // epochs trained by the finishing attempt
+	BestEpoch    int   `json:"best_epoch"`
+	StoppedEarly bool  `json:"stopped_early"`
 }
 
 var (
