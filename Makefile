@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet demo up down clean
+.PHONY: deps build test vet demo up down clean bench-train bench-data
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI (.tools/bin)
 	@scripts/deps.sh
@@ -36,3 +36,6 @@ down:
 
 clean: down
 	rm -rf $(BIN) .state
+
+bench-train: deps ## gotch vs PyTorch (Debian python3-torch 1.13) on 2×LSTM(64), seq 50, batch 64, 1 thread
+	@scripts/bench-train.sh

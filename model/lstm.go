@@ -6,7 +6,6 @@ import (
 	"math/rand"
 
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -15,16 +14,43 @@ import (
 // (uniform in ±1/sqrt(fan)) from Config.Seed, not like gotch's nn.NewLSTM
 // (Kaiming uniform with fan_in = input width, which for a 1-feature input
 // draws input weights in ±2.4 and made first-epoch losses 50× PyTorch's).
+//
+// All parameters live in one contiguous leaf tensor; each named parameter
+// is a view into it. The optimizer, gradient zeroing and clipping then cost
+// a handful of LibTorch calls per step instead of a handful per parameter.
 type LSTM struct {
-	cfg    Config
-	device gotch.Device
-	vs     *nn.VarStore
-	flat   []*ts.Tensor // per layer: w_ih, w_hh, b_ih, b_hh (at::lstm order)
-	headW  *ts.Tensor   // [1, units]
-	headB  *ts.Tensor   // [1]
-	names  []string     // parameter names in a fixed order, for save/load
-	params []*ts.Tensor // the parameters in names order
-	shapes [][]int64    // their shapes
+	cfg     Config
+	device  gotch.Device
+	all     *ts.Tensor   // every parameter, flat; the only leaf with a gradient
+	views   []*ts.Tensor // one view of all per parameter, in names order
+	names   []string     // parameter names in a fixed order, for save/load
+	shapes  [][]int64    // their shapes
+	offsets []int        // their offsets in all
+	total   int
+}
+
+type paramSpec struct {
+	name  string
+	shape []int64
+}
+
+// paramSpecs lists the parameters in at::lstm's order (per layer w_ih,
+// w_hh, b_ih, b_hh), then the dense head.
+func paramSpecs(cfg Config) []paramSpec {
+	h := int64(cfg.Units)
+	in := int64(cfg.Features)
+	var specs []paramSpec
+	for l := 0; l < cfg.Layers; l++ {
+		if l > 0 {
+			in = h
+		}
+		specs = append(specs,
+			paramSpec{fmt.Sprintf("weight_ih_l%d", l), []int64{4 * h, in}},
+			paramSpec{fmt.Sprintf("weight_hh_l%d", l), []int64{4 * h, h}},
+			paramSpec{fmt.Sprintf("bias_ih_l%d", l), []int64{4 * h}},
+			paramSpec{fmt.Sprintf("bias_hh_l%d", l), []int64{4 * h}})
+	}
+	return append(specs, paramSpec{"head_weight", []int64{1, h}}, paramSpec{"head_bias", []int64{1}})
 }
 
 // New builds a freshly initialised model on device.
@@ -38,75 +64,88 @@ func build(cfg Config, device gotch.Device, init map[string][]float32) (*LSTM, e
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
-	m := &LSTM{cfg: cfg, device: device, vs: nn.NewVarStore(device)}
-	rng := rand.New(rand.NewSource(cfg.Seed))
-	root := m.vs.Root()
-	h := int64(cfg.Units)
-	bound := 1 / math.Sqrt(float64(cfg.Units))
-	in := int64(cfg.Features)
-	for l := 0; l < cfg.Layers; l++ {
-		if l > 0 {
-			in = h
-		}
-		for _, p := range []struct {
-			name  string
-			shape []int64
-		}{
-			{fmt.Sprintf("weight_ih_l%d", l), []int64{4 * h, in}},
-			{fmt.Sprintf("weight_hh_l%d", l), []int64{4 * h, h}},
-			{fmt.Sprintf("bias_ih_l%d", l), []int64{4 * h}},
-			{fmt.Sprintf("bias_hh_l%d", l), []int64{4 * h}},
-		} {
-			t, err := m.addParam(root, p.name, p.shape, bound, rng, init)
-			if err != nil {
-				m.Close()
-				return nil, err
-			}
-			m.flat = append(m.flat, t)
-		}
+	m := &LSTM{cfg: cfg, device: device}
+	for _, p := range paramSpecs(cfg) {
+		m.names = append(m.names, p.name)
+		m.shapes = append(m.shapes, p.shape)
+		m.offsets = append(m.offsets, m.total)
+		m.total += numel(p.shape)
 	}
-	var err error
-	if m.headW, err = m.addParam(root, "head_weight", []int64{1, h}, bound, rng, init); err != nil {
-		m.Close()
+	vals, err := m.initialValues(init)
+	if err != nil {
 		return nil, err
 	}
-	if m.headB, err = m.addParam(root, "head_bias", []int64{1}, bound, rng, init); err != nil {
+	if err := m.createTensors(vals); err != nil {
 		m.Close()
 		return nil, err
 	}
 	return m, nil
 }
 
-// addParam registers a trainable parameter drawn from U(-bound, bound), or
-// taken from init when init is not nil.
-func (m *LSTM) addParam(p *nn.Path, name string, shape []int64, bound float64, rng *rand.Rand, init map[string][]float32) (*ts.Tensor, error) {
-	n := numel(shape)
-	vals := make([]float32, n)
+// initialValues draws every parameter from U(-1/sqrt(units), 1/sqrt(units))
+// in order, or takes init's values (checked against this architecture).
+func (m *LSTM) initialValues(init map[string][]float32) ([]float32, error) {
+	if init != nil {
+		return m.join(init)
+	}
+	rng := rand.New(rand.NewSource(m.cfg.Seed))
+	bound := 1 / math.Sqrt(float64(m.cfg.Units))
+	vals := make([]float32, m.total)
 	for i := range vals {
 		vals[i] = float32((rng.Float64()*2 - 1) * bound)
 	}
-	if init != nil {
-		given, ok := init[name]
+	return vals, nil
+}
+
+// createTensors makes the flat leaf and the per-parameter views.
+func (m *LSTM) createTensors(vals []float32) error {
+	t, err := tensorOn(vals, []int64{int64(m.total)}, m.device)
+	if err != nil {
+		return fmt.Errorf("init parameters: %w", err)
+	}
+	m.all, err = t.SetRequiresGrad(true, false)
+	free(t)
+	if err != nil {
+		return fmt.Errorf("init parameters: %w", err)
+	}
+	for i, name := range m.names {
+		n, err := m.all.Narrow(0, int64(m.offsets[i]), int64(numel(m.shapes[i])), false)
+		if err != nil {
+			return fmt.Errorf("view %s: %w", name, err)
+		}
+		v, err := n.View(m.shapes[i], true)
+		if err != nil {
+			return fmt.Errorf("view %s: %w", name, err)
+		}
+		m.views = append(m.views, v)
+	}
+	return nil
+}
+
+// split cuts a flat value slice into named parameters.
+func (m *LSTM) split(flat []float32) map[string][]float32 {
+	out := make(map[string][]float32, len(m.names))
+	for i, name := range m.names {
+		out[name] = append([]float32(nil), flat[m.offsets[i]:m.offsets[i]+numel(m.shapes[i])]...)
+	}
+	return out
+}
+
+// join packs named parameter values into a flat slice, checking that they
+// fit this architecture.
+func (m *LSTM) join(vals map[string][]float32) ([]float32, error) {
+	flat := make([]float32, m.total)
+	for i, name := range m.names {
+		v, ok := vals[name]
 		if !ok {
 			return nil, fmt.Errorf("weights have no tensor %q: saved for another architecture", name)
 		}
-		if len(given) != n {
-			return nil, fmt.Errorf("weights tensor %q has %d values, this architecture needs %d (shape %v)", name, len(given), n, shape)
+		if n := numel(m.shapes[i]); len(v) != n {
+			return nil, fmt.Errorf("weights tensor %q has %d values, this architecture needs %d (shape %v)", name, len(v), n, m.shapes[i])
 		}
-		vals = given
+		copy(flat[m.offsets[i]:], v)
 	}
-	t, err := tensorOn(vals, shape, m.device)
-	if err != nil {
-		return nil, fmt.Errorf("init %s: %w", name, err)
-	}
-	v, err := p.Add(name, t, true)
-	if err != nil {
-		return nil, fmt.Errorf("register %s: %w", name, err)
-	}
-	m.names = append(m.names, name)
-	m.params = append(m.params, v)
-	m.shapes = append(m.shapes, shape)
-	return v, nil
+	return flat, nil
 }
 
 // Config returns the architecture of the model.
@@ -117,10 +156,9 @@ func (m *LSTM) Device() gotch.Device { return m.device }
 
 // Close frees every tensor the model holds.
 func (m *LSTM) Close() {
-	if m.vs != nil {
-		m.vs.Destroy()
-		m.vs = nil
-	}
+	free(m.views...)
+	free(m.all)
+	m.views, m.all = nil, nil
 }
 
 // forward maps x [batch, lookback, features] to predictions [batch].
@@ -137,7 +175,8 @@ func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error
 		return nil, fmt.Errorf("lstm c0: %w", err)
 	}
 	defer free(c0)
-	out, hn, cn, err := ts.Lstm(x, []*ts.Tensor{h0, c0}, m.flat, true, int64(m.cfg.Layers), m.cfg.Dropout, train, false, true)
+	nl := 4 * m.cfg.Layers
+	out, hn, cn, err := ts.Lstm(x, []*ts.Tensor{h0, c0}, m.views[:nl], true, int64(m.cfg.Layers), m.cfg.Dropout, train, false, true)
 	if err != nil {
 		return nil, fmt.Errorf("lstm: %w", err)
 	}
@@ -146,7 +185,7 @@ func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error
 	if err != nil {
 		return nil, fmt.Errorf("lstm last step: %w", err)
 	}
-	y, err := ts.Linear(last, m.headW, m.headB)
+	y, err := ts.Linear(last, m.views[nl], m.views[nl+1])
 	free(last)
 	if err != nil {
 		return nil, fmt.Errorf("dense head: %w", err)

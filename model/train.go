@@ -85,7 +85,7 @@ func (m *LSTM) Fit(ctx context.Context, train, val Dataset, o FitOptions) (FitRe
 	if err := val.check(m.cfg); err != nil {
 		return FitResult{}, fmt.Errorf("validation set: %w", err)
 	}
-	opt, err := newAdam(m.params, m.shapes, p.LearningRate, m.device)
+	opt, err := newAdam([]*ts.Tensor{m.all}, [][]int64{{int64(m.total)}}, p.LearningRate, m.device)
 	if err != nil {
 		return FitResult{}, err
 	}
@@ -186,10 +186,10 @@ func (m *LSTM) endEpoch(st *Checkpoint, opt *adam, point EpochLoss, p TrainParam
 	if st.weights, err = m.values(); err != nil {
 		return fmt.Errorf("snapshot weights: %w", err)
 	}
-	if st.adamM, err = readTensors(m.names, opt.m, m.shapes, m.device); err != nil {
+	if st.adamM, err = m.readFlat(opt.m[0]); err != nil {
 		return fmt.Errorf("snapshot adam: %w", err)
 	}
-	if st.adamV, err = readTensors(m.names, opt.v, m.shapes, m.device); err != nil {
+	if st.adamV, err = m.readFlat(opt.v[0]); err != nil {
 		return fmt.Errorf("snapshot adam: %w", err)
 	}
 	return nil
@@ -203,10 +203,10 @@ func (m *LSTM) restore(opt *adam, c *Checkpoint) (*Checkpoint, error) {
 	if err := m.setValues(c.weights); err != nil {
 		return nil, err
 	}
-	if err := writeTensors(m.names, opt.m, m.shapes, c.adamM, m.device); err != nil {
+	if err := m.writeFlat(opt.m[0], c.adamM); err != nil {
 		return nil, err
 	}
-	if err := writeTensors(m.names, opt.v, m.shapes, c.adamV, m.device); err != nil {
+	if err := m.writeFlat(opt.v[0], c.adamV); err != nil {
 		return nil, err
 	}
 	opt.step = c.Step

@@ -18,19 +18,17 @@ type weightsHeader struct {
 
 // values copies every parameter to Go memory, by name.
 func (m *LSTM) values() (map[string][]float32, error) {
-	return readTensors(m.names, m.params, m.shapes, m.device)
+	return m.readFlat(m.all)
 }
 
-func readTensors(names []string, tensors []*ts.Tensor, shapes [][]int64, device gotch.Device) (map[string][]float32, error) {
-	out := make(map[string][]float32, len(names))
-	for i, name := range names {
-		vals, err := floats(tensors[i], numel(shapes[i]), device)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		out[name] = vals
+// readFlat copies a flat tensor shaped like the parameters (the weights or
+// an optimizer moment) to Go memory, by parameter name.
+func (m *LSTM) readFlat(t *ts.Tensor) (map[string][]float32, error) {
+	vals, err := floats(t, m.total, m.device)
+	if err != nil {
+		return nil, fmt.Errorf("read parameters: %w", err)
 	}
-	return out, nil
+	return m.split(vals), nil
 }
 
 // MarshalWeights writes the config and every parameter (float32, little
@@ -80,28 +78,26 @@ func decodeWeights(data []byte) (weightsHeader, map[string][]float32, error) {
 
 // setValues overwrites every parameter with vals (autograd off).
 func (m *LSTM) setValues(vals map[string][]float32) error {
-	return writeTensors(m.names, m.params, m.shapes, vals, m.device)
+	return m.writeFlat(m.all, vals)
 }
 
-func writeTensors(names []string, tensors []*ts.Tensor, shapes [][]int64, vals map[string][]float32, device gotch.Device) error {
+// writeFlat overwrites a flat tensor shaped like the parameters.
+func (m *LSTM) writeFlat(t *ts.Tensor, vals map[string][]float32) error {
+	flat, err := m.join(vals)
+	if err != nil {
+		return err
+	}
 	return withoutGrad(func() error {
-		for i, name := range names {
-			v, ok := vals[name]
-			if !ok || len(v) != numel(shapes[i]) {
-				return fmt.Errorf("no values of the right size for %s", name)
-			}
-			src, err := tensorOn(v, shapes[i], device)
-			if err != nil {
-				return fmt.Errorf("set %s: %w", name, err)
-			}
-			err = tensors[i].Zero_()
-			if err == nil {
-				err = tensors[i].Add_(src)
-			}
-			free(src)
-			if err != nil {
-				return fmt.Errorf("set %s: %w", name, err)
-			}
+		src, err := tensorOn(flat, []int64{int64(m.total)}, m.device)
+		if err != nil {
+			return fmt.Errorf("set parameters: %w", err)
+		}
+		defer free(src)
+		if err := t.Zero_(); err != nil {
+			return fmt.Errorf("set parameters: %w", err)
+		}
+		if err := t.Add_(src); err != nil {
+			return fmt.Errorf("set parameters: %w", err)
 		}
 		return nil
 	})
