@@ -15,7 +15,7 @@ deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI (.t
 
 build: deps
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/ ./worker ./starter ./api/cmd/finsight-api
+	go build -buildvcs=auto -o $(BIN)/ ./worker ./starter ./api/cmd/finsight-api
 
 vet: deps
 	go vet ./...

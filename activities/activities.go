@@ -5,6 +5,8 @@
 package activities
 
 import (
+	"context"
+
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/sugarme/gotch"
 
@@ -13,9 +15,16 @@ import (
 
 // Activities are the pipeline steps and what they need.
 type Activities struct {
-	Store  blob.Store
-	Device gotch.Device
-	Mem    memory.Allocator
+	Store       blob.Store
+	Device      gotch.Device
+	Mem         memory.Allocator
+	CodeVersion string   // git commit of this build, recorded with each run
+	Notify      Notifier // optional: live training progress to the workflow
+}
+
+// Notifier signals a running workflow (a Temporal client does).
+type Notifier interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg interface{}) error
 }
 
 // New wires the steps to a store and a training device.

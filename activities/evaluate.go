@@ -1,9 +1,11 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
@@ -12,6 +14,7 @@ import (
 
 // EvaluateInput is a trained model and the data to score it on.
 type EvaluateInput struct {
+	RunID     string           `json:"run_id"`
 	Weights   pipeline.DataRef `json:"weights"`
 	Config    model.Config     `json:"config"`
 	Transform pipeline.DataRef `json:"transform"`
@@ -20,7 +23,9 @@ type EvaluateInput struct {
 
 // EvaluateResult holds model and naive scores on the same test targets.
 type EvaluateResult struct {
-	Metrics pipeline.Metrics `json:"metrics"`
+	Metrics     pipeline.Metrics  `json:"metrics"`
+	Efficacy    pipeline.Efficacy `json:"efficacy"`
+	Predictions pipeline.DataRef  `json:"predictions"` // date, actual, predicted, naive (Arrow)
 }
 
 // Evaluate scores the model on the test windows in price units, beside the
@@ -51,19 +56,32 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	for i, v := range scaled {
 		pred[i] = t.Price(test.Last[i], float64(v))
 	}
-	ms, err := metrics.Score(test.Target, pred)
+	cmp, err := metrics.Compare(test.Target, pred, test.Last)
 	if err != nil {
-		return EvaluateResult{}, fmt.Errorf("score model: %w", err)
+		return EvaluateResult{}, fmt.Errorf("score: %w", err)
 	}
-	naive, err := metrics.Score(test.Target, test.Last)
-	if err != nil {
-		return EvaluateResult{}, fmt.Errorf("score naive: %w", err)
-	}
-	return EvaluateResult{Metrics: pipeline.Metrics{
-		TestRMSE: ms.RMSE, TestMAE: ms.MAE, TestMAPE: ms.MAPE,
-		NaiveRMSE: naive.RMSE, NaiveMAE: naive.MAE, NaiveMAPE: naive.MAPE,
-		N:         ms.N,
+	out := EvaluateResult{Metrics: pipeline.Metrics{
+		TestRMSE: cmp.Model.RMSE, TestMAE: cmp.Model.MAE, TestMAPE: cmp.Model.MAPE,
+		NaiveRMSE: cmp.Naive.RMSE, NaiveMAE: cmp.Naive.MAE, NaiveMAPE: cmp.Naive.MAPE,
+		N:         cmp.Model.N,
 		FirstDate: test.TargetDate[0].Format("2006-01-02"),
 		LastDate:  test.TargetDate[len(test.TargetDate)-1].Format("2006-01-02"),
-	}}, nil
+	}}
+	out.Efficacy.Overall = cmp
+	if out.Efficacy.ByYear, err = metrics.ByYear(test.TargetDate, test.Target, pred, test.Last); err != nil {
+		return EvaluateResult{}, fmt.Errorf("slice by year: %w", err)
+	}
+	if vol, err := metrics.ByVolatility(test.Target, pred, test.Last, 20); err == nil {
+		out.Efficacy.ByVolatility = vol
+	}
+	p := &frame.Predictions{Date: test.TargetDate, Actual: test.Target, Predicted: pred, Naive: test.Last}
+	var buf bytes.Buffer
+	if err := frame.WritePredictions(&buf, p, a.Mem); err != nil {
+		return EvaluateResult{}, fmt.Errorf("encode predictions: %w", err)
+	}
+	out.Predictions = pipeline.DataRef{Key: "runs/" + in.RunID + "/predictions.arrow", SHA256: sha256Hex(buf.Bytes()), Rows: p.Len()}
+	if err := a.Store.Put(ctx, out.Predictions.Key, &buf); err != nil {
+		return EvaluateResult{}, fmt.Errorf("write %s: %w", out.Predictions.Key, err)
+	}
+	return out, nil
 }

@@ -289,7 +289,7 @@ func TestTrainEvaluateRegister(t *testing.T) {
 		t.Fatalf("train result %+v", tr)
 	}
 	var ev EvaluateResult
-	if err := h.run(h.acts.Evaluate, EvaluateInput{Weights: tr.Weights, Config: tr.Config, Transform: sc.Transform, Test: win.Test}, &ev); err != nil {
+	if err := h.run(h.acts.Evaluate, EvaluateInput{RunID: "run-1", Weights: tr.Weights, Config: tr.Config, Transform: sc.Transform, Test: win.Test}, &ev); err != nil {
 		t.Fatal(err)
 	}
 	tw, err := h.acts.readWindows(ctx, win.Test)

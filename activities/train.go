@@ -94,6 +94,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 		},
 		OnEpoch: func(c *model.Checkpoint) error {
 			out.EpochsRun++
+			a.notifyProgress(ctx, c, params.Epochs)
 			return a.saveCheckpoint(ctx, ckptKey, m, c)
 		},
 	})
@@ -153,4 +154,18 @@ func finite(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// notifyProgress tells the workflow (for its progress query) which epoch
+// finished; best effort, training does not depend on it.
+func (a *Activities) notifyProgress(ctx context.Context, c *model.Checkpoint, epochs int) {
+	if a.Notify == nil || len(c.Curve) == 0 {
+		return
+	}
+	last := c.Curve[len(c.Curve)-1]
+	info := activity.GetInfo(ctx)
+	p := pipeline.Progress{Stage: "train", Epoch: c.Epoch, Epochs: epochs, TrainLoss: finite(last.TrainLoss), ValLoss: finite(last.ValLoss)}
+	if err := a.Notify.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, pipeline.ProgressSignal, p); err != nil {
+		activity.GetLogger(ctx).Warn("could not signal training progress", "err", err)
+	}
 }

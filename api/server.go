@@ -15,6 +15,7 @@ import (
 
 // Server answers HTTP requests from the models in a store.
 type Server struct {
+	store  blob.Store
 	reg    registry.Registry
 	models *modelCache
 }
@@ -22,7 +23,7 @@ type Server struct {
 // New serves the models registered in store, run on device.
 func New(store blob.Store, device gotch.Device) *Server {
 	reg := registry.Registry{Store: store}
-	return &Server{reg: reg, models: newModelCache(reg, device)}
+	return &Server{store: store, reg: reg, models: newModelCache(reg, device)}
 }
 
 // Handler routes requests to the server's handlers.
@@ -32,6 +33,10 @@ func (s *Server) Handler() http.Handler {
 	r.Use(gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.POST("/predict", s.predict)
+	r.GET("/runs", s.listRuns)
+	r.GET("/runs/:id", s.getRun)
+	r.GET("/runs/:id/report", s.runReport)
+	r.GET("/runs/:id/plots/:name", s.runPlot)
 	r.NoRoute(func(c *gin.Context) {
 		jsonError(c, http.StatusNotFound, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sugarme/gotch"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/finsight/finsight/activities"
@@ -45,8 +46,10 @@ func startStack(t *testing.T) *stack {
 	}
 	c := srv.Client(t)
 	queue := "e2e-" + t.Name()
-	w := worker.New(c, queue, worker.Options{})
-	workflows.Register(w, activities.New(store, gotch.CPU))
+	w := worker.New(c, queue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.UsageInterceptor{Store: store}}})
+	acts := activities.New(store, gotch.CPU)
+	acts.Notify = c
+	workflows.Register(w, acts)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -110,7 +113,7 @@ func TestTrainingPipelineOnNFLX(t *testing.T) {
 	s := startStack(t)
 	path := sharedtest.Path(t, "single", "NFLX.csv")
 	res := s.train(t, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: s.upload(t, path),
-		Model: pipeline.ModelParams{Epochs: 2}})
+		Model: pipeline.ModelParams{Epochs: 2}, SearchAttributes: true})
 	t.Logf("NFLX, 2 epochs: test RMSE %.4f MAE %.4f | naive RMSE %.4f MAE %.4f over %d days (%s..%s)",
 		res.Metrics.TestRMSE, res.Metrics.TestMAE, res.Metrics.NaiveRMSE, res.Metrics.NaiveMAE, res.Metrics.N, res.Metrics.FirstDate, res.Metrics.LastDate)
 
@@ -123,7 +126,7 @@ func TestTrainingPipelineOnNFLX(t *testing.T) {
 		t.Fatalf("registry latest v%d, pipeline says v%d", latest.Version, res.ModelVersion)
 	}
 	m := res.Metrics
-	for name, v := range map[string]float64{"test_rmse": m.TestRMSE, "test_mae": m.TestMAE, "test_mape": m.TestMAPE,
+	for name, v := range map[string]float64{"test_rmse": m.TestRMSE, "test_mae": m.TestMAE, "test_mape": float64(m.TestMAPE),
 		"naive_rmse": m.NaiveRMSE, "naive_mae": m.NaiveMAE} {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
 			t.Errorf("%s = %v, want finite and positive", name, v)
@@ -179,5 +182,6 @@ func TestTrainingPipelineOnNFLX(t *testing.T) {
 		math.IsNaN(answer.Prediction) || math.IsInf(answer.Prediction, 0) || answer.Prediction <= 0 {
 		t.Fatalf("/predict answered %d %+v", resp.StatusCode, answer)
 	}
+	checkTracking(t, s, res, hs.URL)
 	t.Logf("/predict for the last 50 Opens (last %.2f): %.2f", opens[n-1], answer.Prediction)
 }

@@ -42,7 +42,8 @@ start_temporal() {
   mkdir -p "$STATE"
   start_bg temporal .tools/bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
     --ui-port "$UI_PORT" --db-filename "$STATE/temporal.db" --log-level warn \
-    --dynamic-config-value history.transferProcessorMaxPollRPS=200
+    --dynamic-config-value history.transferProcessorMaxPollRPS=200 \
+    --search-attribute Ticker=Keyword --search-attribute Stage=Keyword --search-attribute ModelVersion=Int
   wait_for "Temporal dev server" 60 .tools/bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS"
 }
 

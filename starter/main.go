@@ -19,6 +19,8 @@ commands:
   train    upload a CSV and run TrainingPipeline on it
   predict  send a CSV's last Opens to the API's /predict
   synth    write seeded SYNTHETIC prices (the offline demo's data)
+  runs     list pipeline runs [--ticker T] [--json]
+  run      show one run's report summary: run [--json] RUN_ID
 
 run 'starter <command> -h' for a command's flags`
 
@@ -40,6 +42,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = predict(args[1:], stdout, getenv)
 	case "synth":
 		err = synthCSV(args[1:], stdout)
+	case "runs":
+		err = listRuns(ctx, args[1:], stdout, getenv)
+	case "run":
+		err = showRun(ctx, args[1:], stdout, getenv)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0

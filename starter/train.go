@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -19,6 +20,7 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/prep"
 )
 
 func train(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
@@ -35,7 +37,24 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	lr := fs.Float64("lr", d.LearningRate, "Adam learning rate")
 	batch := fs.Int("batch", d.BatchSize, "mini-batch size")
 	seed := fs.Int64("seed", d.Seed, "random seed of weights and batch order")
-	lookback := fs.Int("lookback", 50, "days per input window")
+	lookback := fs.Int("lookback", 50, "days of prices per input window")
+	horizon := fs.Int("horizon", 1, "days ahead to forecast")
+	clip := fs.Float64("clip-norm", d.ClipNorm, "max global gradient norm (0 = none)")
+	decay := fs.Float64("lr-decay", 0, "learning rate × this after each epoch (0 = constant)")
+	patience := fs.Int("patience", 0, "early stopping after N epochs without a better validation loss (0 = never)")
+	dc, dt := prep.DefaultCleanSpec(), prep.DefaultTransformSpec()
+	missing := fs.String("missing", dc.Missing, "missing values: ffill, interpolate or drop")
+	outliers := fs.String("outliers", dc.Outliers.Method, "outlier detection on daily returns: zscore, iqr or none")
+	outlierK := fs.Float64("outlier-k", dc.Outliers.K, "outlier threshold (robust z or IQR multiples)")
+	outlierAction := fs.String("outlier-action", dc.Outliers.Strategy, "what to do with outliers: flag, clip or drop")
+	target := fs.String("target", dt.Target, "what the model predicts: logret (log-return of Open) or price (scaled Open)")
+	scaler := fs.String("scaler", dt.Scaler, "scaler: standard or minmax")
+	features := fs.String("features", strings.Join(dt.Features, ","), "comma-separated inputs: open,high,low,close,adj_close,volume")
+	trials := fs.Int("trials", 0, "hyperparameter search trials before training (0 = no search)")
+	concurrency := fs.Int("concurrency", 2, "search trials in flight at once")
+	sampler := fs.String("sampler", "tpe", "search sampler: tpe or random")
+	trialEpochs := fs.Int("trial-epochs", 3, "epochs per search trial")
+	device := fs.String("run-device", "auto", "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
 	wait := fs.Bool("wait", false, "wait for the pipeline and print its result")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object (implies --wait)")
 	if err := fs.Parse(args); err != nil {
@@ -57,15 +76,26 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 		return err
 	}
 	in := pipeline.TrainingInput{
-		Ticker: t, CSVKey: csvKey, Source: filepath.Base(*csvPath), Lookback: *lookback,
+		Ticker: t, CSVKey: csvKey, Source: filepath.Base(*csvPath), Lookback: *lookback, Horizon: *horizon,
 		Model: pipeline.ModelParams{Layers: *layers, Units: *units, Dropout: *dropout, Epochs: *epochs,
-			BatchSize: *batch, LearningRate: *lr, Seed: *seed},
+			BatchSize: *batch, LearningRate: *lr, Seed: *seed, ClipNorm: *clip, LRDecay: *decay, Patience: *patience},
+		Clean:     prep.CleanSpec{Missing: *missing, Outliers: prep.OutlierSpec{Method: *outliers, K: *outlierK, Strategy: *outlierAction}},
+		Transform: prep.TransformSpec{Target: *target, Scaler: *scaler, Features: strings.Split(*features, ",")},
+		Tune:      pipeline.TuneSpec{Trials: *trials, Concurrency: *concurrency, Sampler: *sampler, Epochs: *trialEpochs, Seed: *seed},
+		Device:    *device,
 	}.WithDefaults()
+	if err := in.Clean.Validate(); err != nil {
+		return err
+	}
+	if err := in.Transform.Validate(); err != nil {
+		return err
+	}
 	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: quietLogger{}})
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer c.Close()
+	in.SearchAttributes = hasSearchAttributes(ctx, c, cfg.Namespace)
 	id := fmt.Sprintf("train-%s-%s-%d", t, sum[:8], time.Now().Unix())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.TrainingWorkflow, in)
 	if err != nil {
@@ -114,6 +144,22 @@ func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
 	fmt.Fprintf(w, "    %-6s %10s %10s %8s\n", "", "RMSE", "MAE", "MAPE%")
 	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "model", m.TestRMSE, m.TestMAE, m.TestMAPE)
 	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "naive", m.NaiveRMSE, m.NaiveMAE, m.NaiveMAPE)
+	for _, tr := range r.Tuning {
+		if tr.ID == r.BestTrial {
+			pruned := 0
+			for _, o := range r.Tuning {
+				if o.Pruned {
+					pruned++
+				}
+			}
+			p := tr.Params
+			fmt.Fprintf(w, "  search: %d trials (%d pruned), best #%d → %d×LSTM(%d) dropout %.2f lr %.2g batch %d\n",
+				len(r.Tuning), pruned, tr.ID, p.Layers, p.Units, p.Dropout, p.LearningRate, p.BatchSize)
+		}
+	}
+	if r.Training.ResumedFrom > 0 {
+		fmt.Fprintf(w, "  training resumed from the epoch-%d checkpoint (attempt %d)\n", r.Training.ResumedFrom, r.Training.Attempt)
+	}
 	verdict := "beats"
 	if m.TestRMSE >= m.NaiveRMSE {
 		verdict = "does NOT beat"

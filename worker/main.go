@@ -9,14 +9,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/model"
 	"github.com/finsight/finsight/workflows"
 )
@@ -48,9 +51,24 @@ func run(cfg config.Config) error {
 		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer c.Close()
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
-	workflows.Register(w, activities.New(store, device))
-	slog.Info("worker ready", "task_queue", cfg.TaskQueue, "store", store.URI(""), "device", fmt.Sprint(device))
+	acts := activities.New(store, device)
+	acts.CodeVersion = codeVersion()
+	acts.Notify = c
+	usage := &activities.UsageInterceptor{Store: store}
+	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}}
+	w := worker.New(c, cfg.TaskQueue, opts)
+	workflows.Register(w, acts)
+	if device.IsCuda() {
+		// Only a CUDA worker polls the GPU queue, so runs that ask for CUDA
+		// never land on a CPU-only machine.
+		gw := worker.New(c, pipeline.GPUTaskQueue, opts)
+		workflows.RegisterTraining(gw, acts)
+		if err := gw.Start(); err != nil {
+			return fmt.Errorf("start gpu worker: %w", err)
+		}
+		defer gw.Stop()
+	}
+	slog.Info("worker ready", "task_queue", cfg.TaskQueue, "store", store.URI(""), "device", fmt.Sprint(device), "gpu_queue", device.IsCuda())
 	return w.Run(interruptCh(ctx))
 }
 
@@ -61,4 +79,26 @@ func interruptCh(ctx context.Context) <-chan interface{} {
 		close(ch)
 	}()
 	return ch
+}
+
+// codeVersion is the git commit this binary was built from, when the
+// build recorded it (go build -buildvcs=true in a git checkout).
+func codeVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" && dirty {
+		rev += "+dirty"
+	}
+	return rev
 }

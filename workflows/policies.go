@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/pipeline"
 )
 
 // nonRetryable are the error types no retry can fix.
@@ -42,8 +43,9 @@ func transformOptions() workflow.LocalActivityOptions {
 // heartbeating for 30 s is presumed dead and the step is retried, resuming
 // from its last epoch checkpoint. The short heartbeat timeout also bounds how
 // long a cancellation takes to reach the training loop.
-func trainOptions() workflow.ActivityOptions {
+func trainOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
+		TaskQueue:           queue,
 		StartToCloseTimeout: 6 * time.Hour,
 		HeartbeatTimeout:    30 * time.Second,
 		WaitForCancellation: true,
@@ -55,8 +57,9 @@ func trainOptions() workflow.ActivityOptions {
 }
 
 // evaluateOptions: loads a model and predicts the test split.
-func evaluateOptions() workflow.ActivityOptions {
+func evaluateOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
+		TaskQueue:           queue,
 		StartToCloseTimeout: 15 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
@@ -72,6 +75,26 @@ func registerOptions() workflow.ActivityOptions {
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
 			MaximumAttempts: 10, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
+// trainingQueue is where training activities go: the GPU queue when the
+// run asks for CUDA, else the workflow's own queue ("").
+func trainingQueue(device string) string {
+	if device == "cuda" {
+		return pipeline.GPUTaskQueue
+	}
+	return ""
+}
+
+// reportOptions: renders plots and HTML from the saved record.
+func reportOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
 		},
 	}
 }

@@ -14,3 +14,10 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(TrainingPipeline, workflow.RegisterOptions{Name: pipeline.TrainingWorkflow})
 	w.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }
+
+// RegisterTraining puts only the training activities on a worker: the one
+// serving the GPU task queue.
+func RegisterTraining(w worker.Registry, acts *activities.Activities) {
+	w.RegisterActivityWithOptions(acts.Train, activity.RegisterOptions{Name: "Train"})
+	w.RegisterActivityWithOptions(acts.Evaluate, activity.RegisterOptions{Name: "Evaluate"})
+}

@@ -9,33 +9,55 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 )
 
-// TrainingPipeline runs ingest → split → clean → scale → window → train →
-// evaluate → register and returns the registered version with its metrics.
-// It passes references to the blob store between steps, never the data.
+// TrainingPipeline runs ingest → split → clean → scale → window → [tune] →
+// train → evaluate → register → report and returns the registered version
+// with its metrics. It passes references to the blob store between steps,
+// never the data, and keeps the run record (runs/<workflow-id>/run.json) up
+// to date after every step.
 func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline.TrainingResult, error) {
-	var a *activities.Activities // names the activity methods; the worker holds the real one
 	in = in.WithDefaults()
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
 		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
 	}
+	t, err := newTracker(ctx, in, ticker)
+	if err != nil {
+		return pipeline.TrainingResult{}, err
+	}
+	res, err := runTraining(ctx, t, in, ticker)
+	t.finish(&res, err)
+	if err == nil && res.ModelVersion > 0 {
+		res.ReportURI = t.report(res)
+	}
+	return res, err
+}
+
+func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ticker string) (pipeline.TrainingResult, error) {
+	var a *activities.Activities // names the activity methods; the worker holds the real one
 	info := workflow.GetInfo(ctx)
 	out := pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}
-	runID := info.WorkflowExecution.ID + "_" + info.WorkflowExecution.RunID
+	runID := info.WorkflowExecution.ID
 
+	t.begin("ingest")
 	var ingest activities.IngestResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
 		activities.IngestInput{Ticker: ticker, CSVKey: in.CSVKey}).Get(ctx, &ingest); err != nil {
 		return out, stepFailed("ingest", err)
 	}
-	out.Raw = ingest.Raw
+	out.Raw, t.rec.Data.Raw = ingest.Raw, ingest.Raw
+	t.end()
 
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
+	t.begin("split")
 	var splits activities.Splits
 	frac := prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test}
 	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
 		return out, stepFailed("split", err)
 	}
+	t.rec.Data.Splits = [3]pipeline.DataRef{splits.Train, splits.Val, splits.Test}
+	t.end()
+
+	t.begin("clean")
 	var cleaned activities.CleanResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.Clean, activities.CleanInput{Splits: splits, Spec: in.Clean}).Get(ctx, &cleaned); err != nil {
 		return out, stepFailed("clean", err)
@@ -45,12 +67,19 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 		out.DroppedRows += r.DroppedRows
 		out.Outliers += len(r.Outliers)
 	}
+	t.rec.Data.Cleaned = [3]pipeline.DataRef{cleaned.Splits.Train, cleaned.Splits.Val, cleaned.Splits.Test}
+	t.end()
+
+	t.begin("scale")
 	var scaled activities.ScaleResult
 	if err := workflow.ExecuteLocalActivity(lctx, a.Scale, activities.ScaleInput{
 		Splits: cleaned.Splits, Spec: in.Transform, Horizon: in.Horizon,
 	}).Get(ctx, &scaled); err != nil {
 		return out, stepFailed("scale", err)
 	}
+	t.end()
+
+	t.begin("window")
 	var windows activities.Splits
 	if err := workflow.ExecuteLocalActivity(lctx, a.Window, activities.WindowInput{
 		Transform: scaled.Transform, Splits: cleaned.Splits, Lookback: in.Lookback,
@@ -58,31 +87,42 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 		return out, stepFailed("window", err)
 	}
 	out.Windows = [3]int{windows.Train.Rows, windows.Val.Rows, windows.Test.Rows}
+	t.rec.Data.Windows = [3]pipeline.DataRef{windows.Train, windows.Val, windows.Test}
+	t.end()
 
+	queue := trainingQueue(in.Device)
+	params := in.Model
+	t.begin("train")
 	var trained activities.TrainResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions()), a.Train,
-		activities.TrainInput{RunID: runID, Windows: windows, Params: in.Model}).Get(ctx, &trained); err != nil {
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions(queue)), a.Train,
+		activities.TrainInput{RunID: runID, Windows: windows, Params: params}).Get(ctx, &trained); err != nil {
 		return out, stepFailed("train", err)
 	}
 	out.Curve = trained.Curve
 	out.Training = pipeline.TrainingRun{Attempt: trained.Attempt, ResumedFrom: trained.ResumedFrom,
 		EpochsRun: trained.EpochsRun, BestEpoch: trained.BestEpoch, StoppedEarly: trained.StoppedEarly}
+	t.end()
 
+	t.begin("evaluate")
 	var eval activities.EvaluateResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions()), a.Evaluate,
-		activities.EvaluateInput{Weights: trained.Weights, Config: trained.Config, Transform: scaled.Transform, Test: windows.Test}).Get(ctx, &eval); err != nil {
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions(queue)), a.Evaluate,
+		activities.EvaluateInput{RunID: runID, Weights: trained.Weights, Config: trained.Config, Transform: scaled.Transform, Test: windows.Test}).Get(ctx, &eval); err != nil {
 		return out, stepFailed("evaluate", err)
 	}
-	out.Metrics = eval.Metrics
+	out.Metrics, out.Efficacy = eval.Metrics, eval.Efficacy
+	t.predictions = eval.Predictions
+	t.end()
 
+	t.begin("register")
 	var reg activities.RegisterResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Register, activities.RegisterInput{
 		Ticker: ticker, RunID: runID, Weights: trained.Weights, Transform: scaled.Transform, Config: trained.Config,
-		Lookback: in.Lookback, Horizon: in.Horizon, Params: in.Model, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
+		Lookback: in.Lookback, Horizon: in.Horizon, Params: params, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
 	}).Get(ctx, &reg); err != nil {
 		return out, stepFailed("register", err)
 	}
 	out.ModelVersion = reg.Version
 	out.ModelURI = reg.URI
+	t.end()
 	return out, nil
 }

@@ -37,7 +37,9 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
 		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: pipeline.Metrics{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
 		{"Register", a.Register, activities.RegisterResult{Version: 3, URI: "file:///m/v3"}},
+		{"Report", a.Report, activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}},
 	}
+	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Return(activities.SaveRunResult{}, nil)
 	for _, st := range steps {
 		name := st.name
 		call := env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(mock.Arguments) { *order = append(*order, name) })
@@ -59,7 +61,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow failed: %v", err)
 	}
-	want := []string{"Ingest", "Split", "Clean", "Scale", "Window", "Train", "Evaluate", "Register"}
+	want := []string{"Ingest", "Split", "Clean", "Scale", "Window", "Train", "Evaluate", "Register", "Report"}
 	if len(*order) != len(want) {
 		t.Fatalf("steps ran %v, want %v", *order, want)
 	}
@@ -72,7 +74,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Ticker != "NFLX" || res.ModelVersion != 3 || res.Metrics.NaiveRMSE != 2 || len(res.Curve) != 1 {
+	if res.Ticker != "NFLX" || res.ModelVersion != 3 || res.Metrics.NaiveRMSE != 2 || len(res.Curve) != 1 || res.ReportURI == "" {
 		t.Fatalf("result = %+v", res)
 	}
 }

@@ -54,7 +54,8 @@ func Start(t testing.TB) *Server {
 	dir := t.TempDir()
 	cmd := exec.Command(Binary(t), "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--ui-port", fmt.Sprint(ui), "--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "error",
-		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=200")
+		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=200",
+		"--search-attribute", "Ticker=Keyword", "--search-attribute", "Stage=Keyword", "--search-attribute", "ModelVersion=Int")
 	log, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -10,12 +11,37 @@ import (
 // Comparison scores a model beside the naive forecast (tomorrow = the last
 // known value) on exactly the same targets.
 type Comparison struct {
-	Model               Scores  `json:"model"`
-	Naive               Scores  `json:"naive"`
-	MASE                float64 `json:"mase"`                 // model MAE ÷ naive MAE (< 1: better than naive)
-	DirectionalAccuracy float64 `json:"directional_accuracy"` // share of days the predicted move has the actual move's sign
-	DMStat              float64 `json:"dm_stat"`              // Diebold–Mariano on squared errors; < 0: model better
-	DMPValue            float64 `json:"dm_p_value"`           // two-sided
+	Model               Scores `json:"model"`
+	Naive               Scores `json:"naive"`
+	MASE                Maybe  `json:"mase"`                 // model MAE ÷ naive MAE (< 1: better than naive)
+	DirectionalAccuracy Maybe  `json:"directional_accuracy"` // share of days the predicted move has the actual move's sign
+	DMStat              Maybe  `json:"dm_stat"`              // Diebold–Mariano on squared errors; < 0: model better
+	DMPValue            Maybe  `json:"dm_p_value"`           // two-sided
+}
+
+// Maybe is a number that may be undefined (NaN), written as JSON null.
+type Maybe float64
+
+// MarshalJSON writes NaN and ±Inf as null.
+func (m Maybe) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(m)) || math.IsInf(float64(m), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(m))
+}
+
+// UnmarshalJSON reads null as NaN.
+func (m *Maybe) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*m = Maybe(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*m = Maybe(f)
+	return nil
 }
 
 // Compare scores pred against actual, with last[i] the value known when
@@ -32,16 +58,17 @@ func Compare(actual, pred, last []float64) (Comparison, error) {
 	if c.Naive, err = Score(actual, last); err != nil {
 		return c, err
 	}
-	c.MASE = math.NaN()
+	c.MASE = Maybe(math.NaN())
 	if c.Naive.MAE > 0 {
-		c.MASE = c.Model.MAE / c.Naive.MAE
+		c.MASE = Maybe(c.Model.MAE / c.Naive.MAE)
 	}
-	c.DirectionalAccuracy = directional(actual, pred, last)
+	c.DirectionalAccuracy = Maybe(directional(actual, pred, last))
 	em, en := make([]float64, len(actual)), make([]float64, len(actual))
 	for i := range actual {
 		em[i], en[i] = pred[i]-actual[i], last[i]-actual[i]
 	}
-	c.DMStat, c.DMPValue = DieboldMariano(em, en, 1)
+	stat, p := DieboldMariano(em, en, 1)
+	c.DMStat, c.DMPValue = Maybe(stat), Maybe(p)
 	return c, nil
 }
 

@@ -39,7 +39,7 @@ func TestCompareMASEAndDirection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(c.MASE-1.25) > 1e-12 || math.Abs(c.DirectionalAccuracy-2.0/3) > 1e-12 {
+	if math.Abs(float64(c.MASE)-1.25) > 1e-12 || math.Abs(float64(c.DirectionalAccuracy)-2.0/3) > 1e-12 {
 		t.Fatalf("MASE %v direction %v, want 1.25 and 0.667", c.MASE, c.DirectionalAccuracy)
 	}
 	if c.Naive.MAE != 1 || c.Model.MAE != 1.25 {

@@ -10,7 +10,7 @@ import (
 type Scores struct {
 	RMSE float64 `json:"rmse"`
 	MAE  float64 `json:"mae"`
-	MAPE float64 `json:"mape"` // percent
+	MAPE Maybe   `json:"mape"` // percent; undefined when every actual is 0
 	N    int     `json:"n"`
 }
 
@@ -35,9 +35,9 @@ func Score(actual, pred []float64) (Scores, error) {
 		}
 	}
 	n := float64(len(actual))
-	s := Scores{RMSE: math.Sqrt(se / n), MAE: ae / n, N: len(actual), MAPE: math.NaN()}
+	s := Scores{RMSE: math.Sqrt(se / n), MAE: ae / n, N: len(actual), MAPE: Maybe(math.NaN())}
 	if nPct > 0 {
-		s.MAPE = 100 * ape / float64(nPct)
+		s.MAPE = Maybe(100 * ape / float64(nPct))
 	}
 	return s, nil
 }

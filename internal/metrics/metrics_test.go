@@ -46,7 +46,7 @@ func TestScoreKnownValues(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if !near(got.RMSE, tc.want.RMSE) || !near(got.MAE, tc.want.MAE) || !near(got.MAPE, tc.want.MAPE) || got.N != tc.want.N {
+		if !near(got.RMSE, tc.want.RMSE) || !near(got.MAE, tc.want.MAE) || !near(float64(got.MAPE), float64(tc.want.MAPE)) || got.N != tc.want.N {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
@@ -59,7 +59,7 @@ func TestScoreHandComputedDecimals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(got.RMSE-3.8297) > 1e-4 || math.Abs(got.MAE-3.3333) > 1e-4 || math.Abs(got.MAPE-2.9394) > 1e-4 {
+	if math.Abs(got.RMSE-3.8297) > 1e-4 || math.Abs(got.MAE-3.3333) > 1e-4 || math.Abs(float64(got.MAPE)-2.9394) > 1e-4 {
 		t.Fatalf("got %+v, want RMSE 3.8297, MAE 3.3333, MAPE 2.9394", got)
 	}
 }
@@ -69,7 +69,7 @@ func TestScoreMAPEUndefinedWhenAllActualsZero(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !math.IsNaN(got.MAPE) || got.MAE != 1 || got.RMSE != 1 {
+	if !math.IsNaN(float64(got.MAPE)) || got.MAE != 1 || got.RMSE != 1 {
 		t.Fatalf("got %+v, want MAPE NaN, MAE 1, RMSE 1", got)
 	}
 }

@@ -9,13 +9,17 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
 )
 
 // Workflow type names as registered on the worker.
 const (
 	TrainingWorkflow = "TrainingPipeline"
+	TuneWorkflow     = "Tune"
 	DefaultTaskQueue = "finsight"
+	// GPUTaskQueue serves training activities on workers started with CUDA.
+	GPUTaskQueue = "finsight-gpu"
 )
 
 // DataRef points at one immutable object in the blob store.
@@ -57,6 +61,11 @@ type TrainingInput struct {
 	Clean     prep.CleanSpec     `json:"clean"`
 	Transform prep.TransformSpec `json:"transform"`
 	Model     ModelParams        `json:"model"`
+	Tune      TuneSpec           `json:"tune"`
+	Device    string             `json:"device"` // "cuda" sends training to the GPU task queue; else any worker
+	// SearchAttributes sets Ticker, Stage and ModelVersion on the workflow
+	// (the starter turns it on when the server has them registered).
+	SearchAttributes bool `json:"search_attributes"`
 }
 
 // WithDefaults fills every zero field with the reference project's choice.
@@ -113,15 +122,23 @@ func (in TrainingInput) WithDefaults() TrainingInput {
 // Metrics compare the model with the naive forecast (tomorrow = today) on
 // exactly the same test targets, in price units.
 type Metrics struct {
-	TestRMSE  float64 `json:"test_rmse"`
-	TestMAE   float64 `json:"test_mae"`
-	TestMAPE  float64 `json:"test_mape"`
-	NaiveRMSE float64 `json:"naive_rmse"`
-	NaiveMAE  float64 `json:"naive_mae"`
-	NaiveMAPE float64 `json:"naive_mape"`
-	N         int     `json:"n"`
-	FirstDate string  `json:"first_date"`
-	LastDate  string  `json:"last_date"`
+	TestRMSE  float64       `json:"test_rmse"`
+	TestMAE   float64       `json:"test_mae"`
+	TestMAPE  metrics.Maybe `json:"test_mape"`
+	NaiveRMSE float64       `json:"naive_rmse"`
+	NaiveMAE  float64       `json:"naive_mae"`
+	NaiveMAPE metrics.Maybe `json:"naive_mape"`
+	N         int           `json:"n"`
+	FirstDate string        `json:"first_date"`
+	LastDate  string        `json:"last_date"`
+}
+
+// Efficacy is the model's report card on the test split: model beside
+// naive overall (MASE, directional accuracy, Diebold–Mariano) and by slice.
+type Efficacy struct {
+	Overall      metrics.Comparison `json:"overall"`
+	ByYear       []metrics.Slice    `json:"by_year"`
+	ByVolatility []metrics.Slice    `json:"by_volatility"` // terciles of 20-day realized volatility
 }
 
 // EpochLoss is one point of a learning curve (scaled units).
@@ -138,14 +155,34 @@ type TrainingResult struct {
 	Ticker       string      `json:"ticker"`
 	ModelVersion int         `json:"model_version"`
 	ModelURI     string      `json:"model_uri"`
+	ReportURI    string      `json:"report_uri,omitempty"`
 	Raw          DataRef     `json:"raw"`
 	Metrics      Metrics     `json:"metrics"`
+	Efficacy     Efficacy    `json:"efficacy"`
 	Curve        []EpochLoss `json:"curve"`
 	Training     TrainingRun `json:"training"`
+	Tuning       []Trial     `json:"tuning,omitempty"`
+	BestTrial    int         `json:"best_trial,omitempty"`
 	FilledValues int         `json:"filled_values"`
 	DroppedRows  int         `json:"dropped_rows"`
 	Outliers     int         `json:"outliers"`
 	Windows      [3]int      `json:"windows"` // train, val, test
+}
+
+// Names of TrainingPipeline's query and signal.
+const (
+	ProgressQuery  = "progress"
+	ProgressSignal = "train-progress"
+)
+
+// Progress is what the progress query answers: the live step and, while
+// training, the last finished epoch. The train activity signals it.
+type Progress struct {
+	Stage     string  `json:"stage"`
+	Epoch     int     `json:"epoch"`
+	Epochs    int     `json:"epochs"`
+	TrainLoss float64 `json:"train_loss"`
+	ValLoss   float64 `json:"val_loss"`
 }
 
 // TrainingRun says how the train step went, across retries.
@@ -173,4 +210,49 @@ func NormalizeTicker(s string) (string, error) {
 		return "", fmt.Errorf("invalid ticker %q: want 1-15 letters, digits, '.', '-' or '^'", s)
 	}
 	return t, nil
+}
+
+// TuneSpec configures hyperparameter search (Trials 0 = no search).
+type TuneSpec struct {
+	Trials          int    `json:"trials"`
+	Concurrency     int    `json:"concurrency"`       // trials in flight at once
+	Sampler         string `json:"sampler"`           // "tpe" or "random"
+	Epochs          int    `json:"epochs"`            // per trial
+	Seed            int64  `json:"seed"`              // of the sampler
+	PrunerWarmup    int    `json:"pruner_warmup"`     // epochs before a trial may be pruned
+	PrunerMinTrials int    `json:"pruner_min_trials"` // finished trials needed to prune
+}
+
+// WithDefaults fills the zero fields of a search that has trials.
+func (t TuneSpec) WithDefaults() TuneSpec {
+	if t.Concurrency <= 0 {
+		t.Concurrency = 2
+	}
+	if t.Sampler == "" {
+		t.Sampler = "tpe"
+	}
+	if t.Epochs <= 0 {
+		t.Epochs = 3
+	}
+	if t.Seed == 0 {
+		t.Seed = 1
+	}
+	if t.PrunerWarmup <= 0 {
+		t.PrunerWarmup = 1
+	}
+	if t.PrunerMinTrials <= 0 {
+		t.PrunerMinTrials = 2
+	}
+	return t
+}
+
+// Trial is the record of one hyperparameter trial.
+type Trial struct {
+	ID       int         `json:"id"`
+	Params   ModelParams `json:"params"`
+	ValCurve []float64   `json:"val_curve"`
+	Best     float64     `json:"best"`
+	Pruned   bool        `json:"pruned"`
+	Epochs   int         `json:"epochs"`
+	Error    string      `json:"error,omitempty"`
 }

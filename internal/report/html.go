@@ -1,0 +1,102 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+
+	"github.com/finsight/finsight/internal/metrics"
+	"github.com/finsight/finsight/internal/runs"
+)
+
+// Plot is one image shown in the report, by URL relative to the page.
+type Plot struct {
+	Title string
+	URL   string
+}
+
+// HTML writes the run's report page: summary, model vs naive tables
+// overall and by slice, learning curve, search trials, anomalies, lineage,
+// and the plots.
+func HTML(w io.Writer, r runs.Record, plots []Plot) error {
+	data := struct {
+		R       runs.Record
+		Plots   []Plot
+		Verdict string
+	}{R: r, Plots: plots}
+	if r.Result != nil {
+		data.Verdict = Verdict(r.Result.Efficacy.Overall)
+	}
+	if err := page.Execute(w, data); err != nil {
+		return fmt.Errorf("render report of %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"num": func(v any, digits int) string {
+		switch x := v.(type) {
+		case metrics.Maybe:
+			return num(x, digits)
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return "n/a"
+			}
+			return fmt.Sprintf("%.*f", digits, x)
+		}
+		return fmt.Sprint(v)
+	},
+	"pct":   pct,
+	"short": short,
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>FinSight run {{.R.ID}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+th:first-child,td:first-child{text-align:left}.bad{color:#b00}.good{color:#070}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
+code{background:#f4f4f4;padding:0 .2em}
+</style></head><body>
+<h1>{{.R.Ticker}} — run {{.R.ID}}</h1>
+<p>Status <b>{{.R.Status}}</b> (stage {{.R.Stage}}), started {{.R.StartedAt.Format "2006-01-02 15:04:05 UTC"}}{{with .R.Code}}, code <code>{{.}}</code>{{end}}.</p>
+{{with .R.Error}}<p class="bad">Error: {{.}}</p>{{end}}
+{{with .R.Result}}{{$e := .Efficacy.Overall}}
+<h2>Model v{{.ModelVersion}} vs the naive forecast</h2>
+<p>Test {{.Metrics.FirstDate}} … {{.Metrics.LastDate}}, {{.Metrics.N}} days, price units. Naive = tomorrow's Open is today's Open, on exactly the same targets.</p>
+<p><b>Verdict: the model {{$.Verdict}}.</b></p>
+<table><tr><th></th><th>RMSE</th><th>MAE</th><th>MAPE %</th></tr>
+<tr><td>model</td><td>{{num $e.Model.RMSE 4}}</td><td>{{num $e.Model.MAE 4}}</td><td>{{num $e.Model.MAPE 3}}</td></tr>
+<tr><td>naive</td><td>{{num $e.Naive.RMSE 4}}</td><td>{{num $e.Naive.MAE 4}}</td><td>{{num $e.Naive.MAPE 3}}</td></tr></table>
+<table><tr><th>MASE (model MAE ÷ naive MAE)</th><th>directional accuracy</th><th>Diebold–Mariano statistic</th><th>p-value</th></tr>
+<tr><td>{{num $e.MASE 3}}</td><td>{{pct $e.DirectionalAccuracy}}</td><td>{{num $e.DMStat 3}}</td><td>{{num $e.DMPValue 4}}</td></tr></table>
+<h3>By calendar year and by volatility regime</h3>
+<table><tr><th>slice</th><th>days</th><th>model RMSE</th><th>naive RMSE</th><th>MASE</th><th>direction</th><th>DM p</th></tr>
+{{range .Efficacy.ByYear}}<tr><td>{{.Name}}</td><td>{{.Model.N}}</td><td>{{num .Model.RMSE 4}}</td><td>{{num .Naive.RMSE 4}}</td><td>{{num .MASE 3}}</td><td>{{pct .DirectionalAccuracy}}</td><td>{{num .DMPValue 3}}</td></tr>
+{{end}}{{range .Efficacy.ByVolatility}}<tr><td>{{.Name}}</td><td>{{.Model.N}}</td><td>{{num .Model.RMSE 4}}</td><td>{{num .Naive.RMSE 4}}</td><td>{{num .MASE 3}}</td><td>{{pct .DirectionalAccuracy}}</td><td>{{num .DMPValue 3}}</td></tr>
+{{end}}</table>
+{{end}}
+{{with .R.Promotion}}<h2>Registry</h2><p>v{{.Version}} is <b>{{.Alias}}</b>{{if .Forced}} (forced){{end}}: {{.Reason}}</p>{{end}}
+{{range .Plots}}<h3>{{.Title}}</h3><img src="{{.URL}}" alt="{{.Title}}">{{end}}
+{{with .R.Result}}
+<h2>Training</h2>
+<p>{{with .Training}}Attempt {{.Attempt}}{{if .ResumedFrom}}, resumed from the epoch-{{.ResumedFrom}} checkpoint{{end}}; best epoch {{.BestEpoch}}{{if .StoppedEarly}}, stopped early{{end}}.{{end}}</p>
+<table><tr><th>epoch</th><th>train loss</th><th>validation loss</th></tr>
+{{range .Curve}}<tr><td>{{.Epoch}}</td><td>{{num .TrainLoss 6}}</td><td>{{num .ValLoss 6}}</td></tr>{{end}}</table>
+{{if .Tuning}}<h2>Hyperparameter search (best trial #{{.BestTrial}})</h2>
+<table><tr><th>trial</th><th>layers</th><th>units</th><th>dropout</th><th>lr</th><th>batch</th><th>epochs</th><th>best val loss</th><th>pruned</th></tr>
+{{range .Tuning}}<tr><td>{{.ID}}</td><td>{{.Params.Layers}}</td><td>{{.Params.Units}}</td><td>{{num .Params.Dropout 2}}</td><td>{{printf "%.2g" .Params.LearningRate}}</td><td>{{.Params.BatchSize}}</td><td>{{.Epochs}}</td><td>{{num .Best 6}}</td><td>{{if .Pruned}}yes{{end}}{{with .Error}} error: {{.}}{{end}}</td></tr>{{end}}</table>{{end}}
+{{end}}
+<h2>Steps</h2><table><tr><th>step</th><th>wall ms</th><th>peak RSS MB</th><th>attempts</th></tr>
+{{range .R.Steps}}<tr><td>{{.Name}}</td><td>{{.WallMS}}</td><td>{{num .PeakRSSMB 1}}</td><td>{{.Attempts}}</td></tr>{{end}}</table>
+{{if .R.Anomalies}}<h2>Data anomalies</h2><table><tr><th>split</th><th>severity</th><th>rule</th><th>date</th><th>detail</th></tr>
+{{range .R.Anomalies}}<tr><td>{{.Split}}</td><td>{{.Severity}}</td><td>{{.Rule}}</td><td>{{.Date}}</td><td>{{.Detail}}</td></tr>{{end}}</table>{{end}}
+<h2>Lineage</h2><table><tr><th>what</th><th>key</th><th>sha256</th><th>rows</th></tr>
+<tr><td>upload</td><td>{{.R.Data.CSV}}</td><td></td><td></td></tr>
+<tr><td>raw</td><td>{{.R.Data.Raw.Key}}</td><td>{{short .R.Data.Raw.SHA256}}</td><td>{{.R.Data.Raw.Rows}}</td></tr>
+{{range .R.Data.Cleaned}}<tr><td>cleaned split</td><td>{{.Key}}</td><td>{{short .SHA256}}</td><td>{{.Rows}}</td></tr>{{end}}
+{{range .R.Data.Windows}}<tr><td>windows</td><td>{{.Key}}</td><td>{{short .SHA256}}</td><td>{{.Rows}}</td></tr>{{end}}
+</table>
+<h2>Parameters</h2><pre>{{printf "%+v" .R.Input}}</pre>
+</body></html>
+`))

@@ -1,0 +1,169 @@
+// Package runs keeps the record of every pipeline run in the blob store,
+// next to its artifacts (FinSight's replacement for MLflow tracking):
+//
+//	runs/<run-id>/run.json          the record, rewritten atomically as the run goes
+//	runs/<run-id>/stats/<step>.json wall time and peak memory of each step
+//	runs/<run-id>/plots/*.png, report.html, checkpoints/, model/
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// Statuses of a run.
+const (
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+)
+
+// ErrNotFound means no run has that id.
+var ErrNotFound = errors.New("run not found")
+
+// Record is everything known about one pipeline run.
+type Record struct {
+	ID         string                   `json:"id"`
+	Workflow   string                   `json:"workflow"`
+	Ticker     string                   `json:"ticker"`
+	Status     string                   `json:"status"`
+	Stage      string                   `json:"stage"` // the step running now, or the last one
+	StartedAt  time.Time                `json:"started_at"`
+	FinishedAt *time.Time               `json:"finished_at,omitempty"`
+	Code       string                   `json:"code_version"` // git commit of the worker, when known
+	Input      pipeline.TrainingInput   `json:"params"`
+	Data       Data                     `json:"data"`
+	Steps      []Step                   `json:"steps"`
+	Result     *pipeline.TrainingResult `json:"result,omitempty"`
+	Anomalies  []Anomaly                `json:"anomalies,omitempty"`
+	Artifacts  map[string]string        `json:"artifacts,omitempty"` // name → URI
+	Promotion  *Promotion               `json:"promotion,omitempty"`
+	Error      string                   `json:"error,omitempty"`
+}
+
+// Data lists the versions a run read and wrote (lineage).
+type Data struct {
+	CSV     string              `json:"csv"`
+	Raw     pipeline.DataRef    `json:"raw"`
+	Splits  [3]pipeline.DataRef `json:"splits"`  // train, val, test as split
+	Cleaned [3]pipeline.DataRef `json:"cleaned"` // after cleaning
+	Windows [3]pipeline.DataRef `json:"windows"`
+}
+
+// Step is one pipeline step's timing, and its peak memory when measured.
+type Step struct {
+	Name      string    `json:"name"`
+	StartedAt time.Time `json:"started_at"`
+	WallMS    int64     `json:"wall_ms"`
+	PeakRSSMB float64   `json:"peak_rss_mb,omitempty"`
+	Attempts  int32     `json:"attempts,omitempty"`
+}
+
+// Anomaly is a data-validation finding as recorded with the run.
+type Anomaly struct {
+	Split    string `json:"split"`
+	Severity string `json:"severity"`
+	Rule     string `json:"rule"`
+	Date     string `json:"date,omitempty"`
+	Column   string `json:"column,omitempty"`
+	Detail   string `json:"detail"`
+}
+
+// Promotion is what the registry's gate decided for the run's model.
+type Promotion struct {
+	Version  int    `json:"version"`
+	Alias    string `json:"alias"` // champion or challenger
+	Promoted bool   `json:"promoted"`
+	Forced   bool   `json:"forced"`
+	Reason   string `json:"reason"`
+}
+
+// Stat is what the worker measured for one activity execution.
+type Stat struct {
+	Activity  string    `json:"activity"`
+	StartedAt time.Time `json:"started_at"`
+	WallMS    int64     `json:"wall_ms"`
+	PeakRSSMB float64   `json:"peak_rss_mb"`
+	Attempt   int32     `json:"attempt"`
+	Error     string    `json:"error,omitempty"`
+}
+
+func recordKey(id string) string { return "runs/" + id + "/run.json" }
+
+// Write stores the record atomically.
+func Write(ctx context.Context, s blob.Store, r Record) error {
+	if err := blob.PutJSON(ctx, s, recordKey(r.ID), r); err != nil {
+		return fmt.Errorf("write run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Read loads one record.
+func Read(ctx context.Context, s blob.Store, id string) (Record, error) {
+	if err := blob.ValidateKey(recordKey(id)); err != nil || strings.Contains(id, "/") {
+		return Record{}, fmt.Errorf("run %q: %w", id, ErrNotFound)
+	}
+	var r Record
+	err := blob.GetJSON(ctx, s, recordKey(id), &r)
+	if errors.Is(err, blob.ErrNotFound) {
+		return r, fmt.Errorf("run %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("read run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// List returns the records (newest first), of one ticker when ticker is set.
+func List(ctx context.Context, s blob.Store, ticker string) ([]Record, error) {
+	keys, err := s.List(ctx, "runs/")
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var out []Record
+	for _, k := range keys {
+		if path.Base(k) != "run.json" || strings.Count(k, "/") != 2 {
+			continue
+		}
+		r, err := Read(ctx, s, path.Base(path.Dir(k)))
+		if err != nil {
+			return nil, err
+		}
+		if ticker == "" || r.Ticker == ticker {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartedAt.After(out[j].StartedAt) })
+	return out, nil
+}
+
+// WriteStat stores one activity measurement of a run.
+func WriteStat(ctx context.Context, s blob.Store, runID, name string, st Stat) error {
+	return blob.PutJSON(ctx, s, "runs/"+runID+"/stats/"+name+".json", st)
+}
+
+// ReadStats loads every activity measurement of a run, oldest first.
+func ReadStats(ctx context.Context, s blob.Store, runID string) ([]Stat, error) {
+	keys, err := s.List(ctx, "runs/"+runID+"/stats/")
+	if err != nil {
+		return nil, fmt.Errorf("list stats of %s: %w", runID, err)
+	}
+	out := make([]Stat, 0, len(keys))
+	for _, k := range keys {
+		var st Stat
+		if err := blob.GetJSON(ctx, s, k, &st); err != nil {
+			return nil, fmt.Errorf("read %s: %w", k, err)
+		}
+		out = append(out, st)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartedAt.Before(out[j].StartedAt) })
+	return out, nil
+}

@@ -1,0 +1,127 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/runs"
+)
+
+// Search attributes the pipelines set, for filtering in the Web UI
+// (`Ticker = "NFLX" and Stage = "train"`). The server must know them:
+// make up / the tests' dev server register them at start.
+var (
+	attrTicker       = temporal.NewSearchAttributeKeyKeyword("Ticker")
+	attrStage        = temporal.NewSearchAttributeKeyKeyword("Stage")
+	attrModelVersion = temporal.NewSearchAttributeKeyInt64("ModelVersion")
+)
+
+// tracker keeps the run record of a pipeline up to date: each step's
+// start and wall time (workflow time, so replays agree), the live stage for
+// the progress query and search attributes, and saves the record to the
+// store after every step.
+type tracker struct {
+	ctx         workflow.Context
+	rec         runs.Record
+	progress    pipeline.Progress
+	index       bool // set search attributes (the server has them)
+	acts        *activities.Activities
+	predictions pipeline.DataRef
+}
+
+func newTracker(ctx workflow.Context, in pipeline.TrainingInput, ticker string) (*tracker, error) {
+	info := workflow.GetInfo(ctx)
+	t := &tracker{ctx: ctx, index: in.SearchAttributes, rec: runs.Record{
+		ID: info.WorkflowExecution.ID, Workflow: info.WorkflowType.Name, Ticker: ticker, Status: runs.StatusRunning,
+		StartedAt: workflow.Now(ctx).UTC(), Input: in, Data: runs.Data{CSV: in.CSVKey},
+	}}
+	if err := workflow.SetQueryHandler(ctx, pipeline.ProgressQuery, func() (pipeline.Progress, error) { return t.progress, nil }); err != nil {
+		return nil, err
+	}
+	sig := workflow.GetSignalChannel(ctx, pipeline.ProgressSignal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var p pipeline.Progress
+			if !sig.Receive(ctx, &p) {
+				return
+			}
+			p.Stage = t.progress.Stage
+			t.progress = p
+		}
+	})
+	if t.index {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, attrTicker.ValueSet(ticker)); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// begin marks the start of a step.
+func (t *tracker) begin(step string) {
+	t.rec.Stage, t.progress.Stage = step, step
+	t.rec.Steps = append(t.rec.Steps, runs.Step{Name: step, StartedAt: workflow.Now(t.ctx).UTC()})
+	if t.index {
+		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrStage.ValueSet(step))
+	}
+}
+
+// end closes the current step and saves the record.
+func (t *tracker) end() {
+	if n := len(t.rec.Steps); n > 0 {
+		s := &t.rec.Steps[n-1]
+		s.WallMS = workflow.Now(t.ctx).Sub(s.StartedAt).Milliseconds()
+	}
+	t.save()
+}
+
+// finish records the outcome and saves the record.
+func (t *tracker) finish(res *pipeline.TrainingResult, err error) {
+	now := workflow.Now(t.ctx).UTC()
+	t.rec.FinishedAt = &now
+	t.rec.Status = runs.StatusCompleted
+	if err != nil {
+		t.rec.Status, t.rec.Error = runs.StatusFailed, err.Error()
+		if n := len(t.rec.Steps); n > 0 && t.rec.Steps[n-1].WallMS == 0 {
+			t.rec.Steps[n-1].WallMS = now.Sub(t.rec.Steps[n-1].StartedAt).Milliseconds()
+		}
+	}
+	if res != nil && res.ModelVersion > 0 {
+		t.rec.Result = res
+		if t.index {
+			_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrModelVersion.ValueSet(int64(res.ModelVersion)))
+		}
+	}
+	if t.index {
+		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrStage.ValueSet(t.rec.Status))
+	}
+	t.save()
+}
+
+// report renders the run's efficacy report and adds it to the record. A
+// failed report is logged and leaves the run's result as it is.
+func (t *tracker) report(res pipeline.TrainingResult) string {
+	ctx := workflow.WithActivityOptions(t.ctx, reportOptions())
+	var out activities.ReportResult
+	err := workflow.ExecuteActivity(ctx, t.acts.Report, activities.ReportInput{RunID: t.rec.ID, Predictions: t.predictions}).Get(ctx, &out)
+	if err != nil {
+		workflow.GetLogger(t.ctx).Warn("could not render the run report", "err", err)
+		return ""
+	}
+	t.rec.Artifacts = out.Artifacts
+	t.save()
+	return out.Artifacts["report"]
+}
+
+// save writes the record through a local activity; a failure to save is
+// logged, not fatal: the record is a view of the run, the run is the truth.
+// It runs even when the workflow is being cancelled.
+func (t *tracker) save() {
+	dctx, _ := workflow.NewDisconnectedContext(t.ctx)
+	ctx := workflow.WithLocalActivityOptions(dctx, transformOptions())
+	if err := workflow.ExecuteLocalActivity(ctx, t.acts.SaveRun, t.rec).Get(ctx, nil); err != nil {
+		workflow.GetLogger(t.ctx).Warn("could not save the run record", "err", err)
+	}
+}
