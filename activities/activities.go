@@ -11,6 +11,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/yahoo"
 )
 
 // Activities are the pipeline steps and what they need.
@@ -18,8 +19,9 @@ type Activities struct {
 	Store       blob.Store
 	Device      gotch.Device
 	Mem         memory.Allocator
-	CodeVersion string   // git commit of this build, recorded with each run
-	Notify      Notifier // optional: live training progress to the workflow
+	CodeVersion string        // git commit of this build, recorded with each run
+	Notify      Notifier      // optional: live training progress to the workflow
+	Yahoo       *yahoo.Client // the download source (nil: downloads refused)
 }
 
 // Notifier signals a running workflow (a Temporal client does).

@@ -35,7 +35,7 @@ func checkTracking(t *testing.T, s *stack, res pipeline.TrainingResult, apiURL s
 	for _, st := range rec.Steps {
 		steps[st.Name] = st
 	}
-	for _, name := range []string{"ingest", "split", "clean", "scale", "window", "train", "evaluate", "register"} {
+	for _, name := range []string{"ingest", "validate", "clean", "plot", "scale", "window", "train", "evaluate", "register"} {
 		st, ok := steps[name]
 		if !ok {
 			t.Errorf("run record has no step %s", name)

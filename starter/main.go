@@ -17,6 +17,7 @@ const usage = `usage: starter <command> [flags]
 
 commands:
   train    upload a CSV and run TrainingPipeline on it
+  validate ingest and validate a CSV (or a Yahoo download) and list its anomalies
   predict  send a CSV's last Opens to the API's /predict
   synth    write seeded SYNTHETIC prices (the offline demo's data)
   runs     list pipeline runs [--ticker T] [--json]
@@ -38,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "train":
 		err = train(ctx, args[1:], stdout, getenv)
+	case "validate":
+		err = validateData(ctx, args[1:], stdout, getenv)
 	case "predict":
 		err = predict(args[1:], stdout, getenv)
 	case "synth":

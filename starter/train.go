@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,7 +28,7 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	cfg.Flags(fs)
 	d := pipeline.DefaultModelParams()
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
-	csvPath := fs.String("csv", "", "CSV of daily prices, Yahoo or Kaggle header (required)")
+	src := addSourceFlags(fs)
 	epochs := fs.Int("epochs", d.Epochs, "training epochs")
 	units := fs.Int("units", d.Units, "LSTM units per layer")
 	layers := fs.Int("layers", d.Layers, "LSTM layers")
@@ -64,19 +63,16 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	if *csvPath == "" {
-		return errors.New("--csv is required")
-	}
 	store, err := blob.Open(ctx, cfg.Store)
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", cfg.Store, err)
 	}
-	csvKey, sum, err := uploadCSV(ctx, store, *csvPath)
+	source, err := src.resolve(ctx, store)
 	if err != nil {
 		return err
 	}
 	in := pipeline.TrainingInput{
-		Ticker: t, CSVKey: csvKey, Source: filepath.Base(*csvPath), Lookback: *lookback, Horizon: *horizon,
+		Ticker: t, CSVKey: source.csvKey, Download: source.download, Source: source.label, Lookback: *lookback, Horizon: *horizon,
 		Model: pipeline.ModelParams{Layers: *layers, Units: *units, Dropout: *dropout, Epochs: *epochs,
 			BatchSize: *batch, LearningRate: *lr, Seed: *seed, ClipNorm: *clip, LRDecay: *decay, Patience: *patience},
 		Clean:     prep.CleanSpec{Missing: *missing, Outliers: prep.OutlierSpec{Method: *outliers, K: *outlierK, Strategy: *outlierAction}},
@@ -96,7 +92,7 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	}
 	defer c.Close()
 	in.SearchAttributes = hasSearchAttributes(ctx, c, cfg.Namespace)
-	id := fmt.Sprintf("train-%s-%s-%d", t, sum[:8], time.Now().Unix())
+	id := fmt.Sprintf("train-%s-%s-%d", t, source.idPart, time.Now().Unix())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.TrainingWorkflow, in)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", pipeline.TrainingWorkflow, err)
@@ -138,8 +134,13 @@ func uploadCSV(ctx context.Context, store blob.Store, path string) (key, sum str
 func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
 	m := r.Metrics
 	fmt.Fprintf(w, "%s model v%d registered (%s)\n", r.Ticker, r.ModelVersion, r.ModelURI)
-	fmt.Fprintf(w, "  data: %s (%d rows, %d values forward-filled), windows train/val/test %d/%d/%d\n",
-		r.Raw.SHA256[:12], r.Raw.Rows, r.FilledValues, r.Windows[0], r.Windows[1], r.Windows[2])
+	fmt.Fprintf(w, "  data: %s (%d rows, %d values filled, %d rows dropped, %d outlying returns), windows train/val/test %d/%d/%d\n",
+		r.Raw.SHA256[:12], r.Raw.Rows, r.FilledValues, r.DroppedRows, r.Outliers, r.Windows[0], r.Windows[1], r.Windows[2])
+	fmt.Fprintf(w, "  anomalies: %d critical, %d warning, %d info (starter run %s shows them)\n",
+		r.Anomalies["critical"], r.Anomalies["warning"], r.Anomalies["info"], r.WorkflowID)
+	if r.Plots != "" {
+		fmt.Fprintf(w, "  plots: %s/\n", r.Plots)
+	}
 	fmt.Fprintf(w, "  test %s..%s, %d days, price units:\n", m.FirstDate, m.LastDate, m.N)
 	fmt.Fprintf(w, "    %-6s %10s %10s %8s\n", "", "RMSE", "MAE", "MAPE%")
 	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "model", m.TestRMSE, m.TestMAE, m.TestMAPE)

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	_ "time/tzdata" // exchange calendars for downloads, even without system zoneinfo
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -20,6 +21,7 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/yahoo"
 	"github.com/finsight/finsight/model"
 	"github.com/finsight/finsight/workflows"
 )
@@ -54,6 +56,7 @@ func run(cfg config.Config) error {
 	acts := activities.New(store, device)
 	acts.CodeVersion = codeVersion()
 	acts.Notify = c
+	acts.Yahoo = &yahoo.Client{BaseURL: cfg.YahooURL, UserAgent: "Mozilla/5.0 (compatible; finsight)"}
 	usage := &activities.UsageInterceptor{Store: store}
 	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}}
 	w := worker.New(c, cfg.TaskQueue, opts)

@@ -98,3 +98,26 @@ func reportOptions() workflow.ActivityOptions {
 		},
 	}
 }
+
+// downloadOptions: a network call to a rate-limited API; retried with
+// exponential backoff (1 s, 2 s, 4 s, ... up to a minute), 6 attempts.
+func downloadOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			MaximumAttempts: 6, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
+// plotOptions: draws PNGs from stored data.
+func plotOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}

@@ -12,6 +12,7 @@ import (
 // Register puts every workflow and activity on a worker.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(TrainingPipeline, workflow.RegisterOptions{Name: pipeline.TrainingWorkflow})
+	w.RegisterWorkflowWithOptions(ValidateData, workflow.RegisterOptions{Name: pipeline.ValidateWorkflow})
 	w.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }
 

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"strings"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -124,4 +126,19 @@ func (t *tracker) save() {
 	if err := workflow.ExecuteLocalActivity(ctx, t.acts.SaveRun, t.rec).Get(ctx, nil); err != nil {
 		workflow.GetLogger(t.ctx).Warn("could not save the run record", "err", err)
 	}
+}
+
+// plotsFolder records the data plots as artifacts and returns their folder.
+func (t *tracker) plotsFolder(plots map[string]string) string {
+	if t.rec.Artifacts == nil {
+		t.rec.Artifacts = map[string]string{}
+	}
+	folder := ""
+	for name, uri := range plots {
+		t.rec.Artifacts[name] = uri
+		if i := strings.LastIndex(uri, "/"); i > 0 && (folder == "" || uri[:i] < folder) {
+			folder = uri[:i]
+		}
+	}
+	return folder
 }

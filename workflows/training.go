@@ -9,8 +9,8 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 )
 
-// TrainingPipeline runs ingest → split → clean → scale → window → [tune] →
-// train → evaluate → register → report and returns the registered version
+// TrainingPipeline runs [download] → ingest → split → validate → clean →
+// plot → scale → window → [tune] → train → evaluate → register → report and returns the registered version
 // with its metrics. It passes references to the blob store between steps,
 // never the data, and keeps the run record (runs/<workflow-id>/run.json) up
 // to date after every step.
@@ -39,22 +39,29 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 	runID := info.WorkflowExecution.ID
 
 	t.begin("ingest")
-	var ingest activities.IngestResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
-		activities.IngestInput{Ticker: ticker, CSVKey: in.CSVKey}).Get(ctx, &ingest); err != nil {
-		return out, stepFailed("ingest", err)
+	csvKey, err := fetchSource(ctx, ticker, in.CSVKey, in.Download)
+	if err != nil {
+		return out, err
 	}
-	out.Raw, t.rec.Data.Raw = ingest.Raw, ingest.Raw
+	t.rec.Data.CSV = csvKey
+	frac := prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test}
+	raw, splits, err := ingestAndSplit(ctx, ticker, csvKey, frac)
+	if err != nil {
+		return out, err
+	}
+	out.Raw, t.rec.Data.Raw = raw, raw
+	t.rec.Data.Splits = [3]pipeline.DataRef{splits.Train, splits.Val, splits.Test}
 	t.end()
 
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
-	t.begin("split")
-	var splits activities.Splits
-	frac := prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test}
-	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
-		return out, stepFailed("split", err)
+	t.begin("validate")
+	var checked activities.ValidateResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.Validate, activities.ValidateInput{
+		Splits: splits, Config: in.Validate, FailOnCritical: true,
+	}).Get(ctx, &checked); err != nil {
+		return out, stepFailed("validate", err)
 	}
-	t.rec.Data.Splits = [3]pipeline.DataRef{splits.Train, splits.Val, splits.Test}
+	out.Anomalies, t.rec.Anomalies = checked.Counts, checked.Anomalies
 	t.end()
 
 	t.begin("clean")
@@ -68,6 +75,16 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 		out.Outliers += len(r.Outliers)
 	}
 	t.rec.Data.Cleaned = [3]pipeline.DataRef{cleaned.Splits.Train, cleaned.Splits.Val, cleaned.Splits.Test}
+	t.end()
+
+	t.begin("plot")
+	var drawn activities.PlotResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, plotOptions()), a.Plot, activities.PlotInput{
+		RunID: runID, Raw: raw, Cleaned: cleaned.Splits, Anomalies: checked.Anomalies,
+	}).Get(ctx, &drawn); err != nil {
+		return out, stepFailed("plot", err)
+	}
+	out.Plots = t.plotsFolder(drawn.Plots)
 	t.end()
 
 	t.begin("scale")
@@ -117,7 +134,7 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 	var reg activities.RegisterResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Register, activities.RegisterInput{
 		Ticker: ticker, RunID: runID, Weights: trained.Weights, Transform: scaled.Transform, Config: trained.Config,
-		Lookback: in.Lookback, Horizon: in.Horizon, Params: params, Metrics: eval.Metrics, Raw: ingest.Raw, CSVKey: in.CSVKey,
+		Lookback: in.Lookback, Horizon: in.Horizon, Params: params, Metrics: eval.Metrics, Raw: raw, CSVKey: csvKey,
 	}).Get(ctx, &reg); err != nil {
 		return out, stepFailed("register", err)
 	}

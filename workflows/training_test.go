@@ -31,7 +31,9 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 	}{
 		{"Ingest", a.Ingest, activities.IngestResult{Raw: ref("raw")}},
 		{"Split", a.Split, splits},
+		{"Validate", a.Validate, activities.ValidateResult{Counts: map[string]int{"warning": 2}}},
 		{"Clean", a.Clean, activities.CleanResult{Splits: splits}},
+		{"Plot", a.Plot, activities.PlotResult{Plots: map[string]string{"plots/data_raw_prices.png": "file:///runs/x/plots/data_raw_prices.png"}}},
 		{"Scale", a.Scale, activities.ScaleResult{Transform: ref("transform")}},
 		{"Window", a.Window, splits},
 		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
@@ -61,7 +63,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow failed: %v", err)
 	}
-	want := []string{"Ingest", "Split", "Clean", "Scale", "Window", "Train", "Evaluate", "Register", "Report"}
+	want := []string{"Ingest", "Split", "Validate", "Clean", "Plot", "Scale", "Window", "Train", "Evaluate", "Register", "Report"}
 	if len(*order) != len(want) {
 		t.Fatalf("steps ran %v, want %v", *order, want)
 	}
@@ -80,7 +82,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 }
 
 func TestTrainingPipelineFailsWithTheFailingStepsError(t *testing.T) {
-	for _, step := range []string{"Ingest", "Window", "Train", "Register"} {
+	for _, step := range []string{"Ingest", "Validate", "Window", "Train", "Register"} {
 		t.Run(step, func(t *testing.T) {
 			failure := temporal.NewNonRetryableApplicationError("bad data in row 7", activities.ErrInvalidData, nil)
 			env, order := mockedPipeline(t, step, failure)

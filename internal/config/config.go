@@ -19,6 +19,7 @@ type Config struct {
 	Device          string // auto, cpu or cuda
 	APIAddr         string // listen address of the HTTP API
 	UIURL           string // base URL of the Temporal Web UI, for links
+	YahooURL        string // base URL of the Yahoo Finance chart API (a local server in tests)
 }
 
 // FromEnv reads FINSIGHT_* variables (and TEMPORAL_ADDRESS), with defaults
@@ -38,6 +39,7 @@ func FromEnv(getenv func(string) string) Config {
 		Device:          get("FINSIGHT_DEVICE", "auto"),
 		APIAddr:         get("FINSIGHT_API_ADDR", "127.0.0.1:8080"),
 		UIURL:           get("FINSIGHT_UI_URL", "http://127.0.0.1:8233"),
+		YahooURL:        get("FINSIGHT_YAHOO_URL", "https://query1.finance.yahoo.com"),
 	}
 }
 
@@ -50,6 +52,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Device, "device", c.Device, "training device: auto, cpu or cuda (env FINSIGHT_DEVICE)")
 	fs.StringVar(&c.APIAddr, "addr", c.APIAddr, "HTTP API listen address (env FINSIGHT_API_ADDR)")
 	fs.StringVar(&c.UIURL, "ui", c.UIURL, "Temporal Web UI base URL, for links (env FINSIGHT_UI_URL)")
+	fs.StringVar(&c.YahooURL, "yahoo-url", c.YahooURL, "Yahoo Finance chart API base URL (env FINSIGHT_YAHOO_URL)")
 }
 
 // WorkflowURL links a workflow in the Web UI.

@@ -42,7 +42,7 @@ func WritePredictions(w io.Writer, p *Predictions, mem memory.Allocator) error {
 		db.Append(arrow.Date32FromTime(d))
 	}
 	for i, c := range p.cols() {
-		rb.Field(i + 1).(*array.Float64Builder).AppendValues(*c, nil)
+		rb.Field(i+1).(*array.Float64Builder).AppendValues(*c, nil)
 	}
 	rec := rb.NewRecord()
 	defer rec.Release()

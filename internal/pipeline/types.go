@@ -11,11 +11,13 @@ import (
 
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/validate"
 )
 
 // Workflow type names as registered on the worker.
 const (
 	TrainingWorkflow = "TrainingPipeline"
+	ValidateWorkflow = "ValidateData"
 	TuneWorkflow     = "Tune"
 	DefaultTaskQueue = "finsight"
 	// GPUTaskQueue serves training activities on workers started with CUDA.
@@ -51,13 +53,15 @@ func DefaultModelParams() ModelParams {
 // TrainingInput starts a TrainingPipeline.
 type TrainingInput struct {
 	Ticker    string             `json:"ticker"`
-	CSVKey    string             `json:"csv_key"` // an uploaded CSV in the blob store
-	Source    string             `json:"source"`  // where the CSV came from, for people
+	CSVKey    string             `json:"csv_key"`            // an uploaded CSV in the blob store
+	Source    string             `json:"source"`             // where the CSV came from, for people
+	Download  *DownloadSpec      `json:"download,omitempty"` // fetch from Yahoo Finance instead of CSVKey
 	Train     float64            `json:"train_fraction"`
 	Val       float64            `json:"val_fraction"`
 	Test      float64            `json:"test_fraction"`
 	Lookback  int                `json:"lookback"`
 	Horizon   int                `json:"horizon"`
+	Validate  validate.Config    `json:"validate"`
 	Clean     prep.CleanSpec     `json:"clean"`
 	Transform prep.TransformSpec `json:"transform"`
 	Model     ModelParams        `json:"model"`
@@ -66,6 +70,46 @@ type TrainingInput struct {
 	// SearchAttributes sets Ticker, Stage and ModelVersion on the workflow
 	// (the starter turns it on when the server has them registered).
 	SearchAttributes bool `json:"search_attributes"`
+}
+
+// Anomaly is a data-validation finding in one split.
+type Anomaly struct {
+	Split    string  `json:"split"`
+	Severity string  `json:"severity"` // critical, warning or info
+	Rule     string  `json:"rule"`
+	Date     string  `json:"date"`
+	Row      int     `json:"row"`
+	Column   string  `json:"column,omitempty"`
+	Detail   string  `json:"detail"`
+	Value    float64 `json:"value,omitempty"`
+}
+
+// ValidateInput starts a ValidateData workflow: ingestion and validation
+// alone.
+type ValidateInput struct {
+	Ticker   string          `json:"ticker"`
+	CSVKey   string          `json:"csv_key"`
+	Download *DownloadSpec   `json:"download,omitempty"`
+	Train    float64         `json:"train_fraction"`
+	Val      float64         `json:"val_fraction"`
+	Test     float64         `json:"test_fraction"`
+	Config   validate.Config `json:"config"`
+}
+
+// ValidateResult lists what validation found.
+type ValidateResult struct {
+	Ticker    string         `json:"ticker"`
+	Raw       DataRef        `json:"raw"`
+	Schema    DataRef        `json:"schema"`
+	Stats     [3]DataRef     `json:"stats"`
+	Anomalies []Anomaly      `json:"anomalies"`
+	Counts    map[string]int `json:"counts"`
+}
+
+// DownloadSpec is a Yahoo Finance daily-history range.
+type DownloadSpec struct {
+	Start string `json:"start"` // YYYY-MM-DD
+	End   string `json:"end"`   // YYYY-MM-DD
 }
 
 // WithDefaults fills every zero field with the reference project's choice.
@@ -150,23 +194,25 @@ type EpochLoss struct {
 
 // TrainingResult is what a finished TrainingPipeline returns.
 type TrainingResult struct {
-	WorkflowID   string      `json:"workflow_id"`
-	RunID        string      `json:"run_id"`
-	Ticker       string      `json:"ticker"`
-	ModelVersion int         `json:"model_version"`
-	ModelURI     string      `json:"model_uri"`
-	ReportURI    string      `json:"report_uri,omitempty"`
-	Raw          DataRef     `json:"raw"`
-	Metrics      Metrics     `json:"metrics"`
-	Efficacy     Efficacy    `json:"efficacy"`
-	Curve        []EpochLoss `json:"curve"`
-	Training     TrainingRun `json:"training"`
-	Tuning       []Trial     `json:"tuning,omitempty"`
-	BestTrial    int         `json:"best_trial,omitempty"`
-	FilledValues int         `json:"filled_values"`
-	DroppedRows  int         `json:"dropped_rows"`
-	Outliers     int         `json:"outliers"`
-	Windows      [3]int      `json:"windows"` // train, val, test
+	WorkflowID   string         `json:"workflow_id"`
+	RunID        string         `json:"run_id"`
+	Ticker       string         `json:"ticker"`
+	ModelVersion int            `json:"model_version"`
+	ModelURI     string         `json:"model_uri"`
+	ReportURI    string         `json:"report_uri,omitempty"`
+	Raw          DataRef        `json:"raw"`
+	Metrics      Metrics        `json:"metrics"`
+	Efficacy     Efficacy       `json:"efficacy"`
+	Curve        []EpochLoss    `json:"curve"`
+	Training     TrainingRun    `json:"training"`
+	Tuning       []Trial        `json:"tuning,omitempty"`
+	BestTrial    int            `json:"best_trial,omitempty"`
+	FilledValues int            `json:"filled_values"`
+	DroppedRows  int            `json:"dropped_rows"`
+	Outliers     int            `json:"outliers"`
+	Anomalies    map[string]int `json:"anomalies"`       // by severity
+	Plots        string         `json:"plots,omitempty"` // folder of the run's plots
+	Windows      [3]int         `json:"windows"`         // train, val, test
 }
 
 // Names of TrainingPipeline's query and signal.

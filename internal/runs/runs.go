@@ -68,14 +68,7 @@ type Step struct {
 }
 
 // Anomaly is a data-validation finding as recorded with the run.
-type Anomaly struct {
-	Split    string `json:"split"`
-	Severity string `json:"severity"`
-	Rule     string `json:"rule"`
-	Date     string `json:"date,omitempty"`
-	Column   string `json:"column,omitempty"`
-	Detail   string `json:"detail"`
-}
+type Anomaly = pipeline.Anomaly
 
 // Promotion is what the registry's gate decided for the run's model.
 type Promotion struct {

@@ -18,13 +18,11 @@ func CheckRules(b *frame.Bars, cfg Config) []Anomaly {
 	return out
 }
 
-// appendRules appends the shape anomalies of b and, when its shape allows,
-// the row rules.
+// appendRules appends the row rules' anomalies of b, or its shape
+// anomalies when it cannot be checked row by row.
 func appendRules(out []Anomaly, b *frame.Bars, cfg Config) []Anomaly {
-	n := len(out)
-	out = appendShapeAnomalies(out, b)
-	if len(out) > n {
-		return out
+	if !wellShaped(b) {
+		return appendShapeAnomalies(out, b)
 	}
 	prevDay := int64(0)
 	for r := range b.Len() {
@@ -40,6 +38,19 @@ func appendRules(out []Anomaly, b *frame.Bars, cfg Config) []Anomaly {
 		prevDay = day
 	}
 	return out
+}
+
+// wellShaped reports bars with rows and one value per date in every column.
+func wellShaped(b *frame.Bars) bool {
+	if b.Len() == 0 {
+		return false
+	}
+	for _, c := range valueColumns(b) {
+		if len(c.values) != b.Len() {
+			return false
+		}
+	}
+	return true
 }
 
 // appendShapeAnomalies reports bars that cannot be checked row by row: no

@@ -1,0 +1,66 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/yahoo"
+)
+
+// DownloadInput names a ticker's daily history to fetch.
+type DownloadInput struct {
+	Ticker string `json:"ticker"`
+	Start  string `json:"start"` // YYYY-MM-DD, inclusive
+	End    string `json:"end"`   // YYYY-MM-DD, inclusive
+}
+
+// DownloadResult references the downloaded CSV in the store.
+type DownloadResult struct {
+	CSVKey string `json:"csv_key"`
+	Rows   int    `json:"rows"`
+}
+
+// Download fetches daily bars from the Yahoo Finance chart API and stores
+// them as an ordinary CSV upload (uploads/<sha256>.csv), so ingestion and
+// lineage treat downloads like files. Rate limits, 5xx and network errors
+// are retried by the activity's retry policy with backoff; an unknown
+// ticker or a refused request fails at once.
+func (a *Activities) Download(ctx context.Context, in DownloadInput) (DownloadResult, error) {
+	ticker, err := pipeline.NormalizeTicker(in.Ticker)
+	if err != nil {
+		return DownloadResult{}, invalid(ErrInvalidParams, err, "%v", err)
+	}
+	start, err1 := time.Parse("2006-01-02", in.Start)
+	end, err2 := time.Parse("2006-01-02", in.End)
+	if err := errors.Join(err1, err2); err != nil {
+		return DownloadResult{}, invalid(ErrInvalidParams, err, "download dates must be YYYY-MM-DD: %v", err)
+	}
+	if a.Yahoo == nil {
+		return DownloadResult{}, invalid(ErrInvalidParams, nil, "this worker has no Yahoo client configured")
+	}
+	bars, err := a.Yahoo.Daily(ctx, ticker, start, end)
+	switch {
+	case yahoo.IsTransient(err):
+		return DownloadResult{}, fmt.Errorf("download %s: %w", ticker, err) // retried
+	case errors.Is(err, yahoo.ErrNotFound):
+		return DownloadResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNotFound, err)
+	case err != nil:
+		return DownloadResult{}, invalid(ErrInvalidData, err, "download %s: %v", ticker, err)
+	}
+	var csv bytes.Buffer
+	if err := yahoo.WriteCSV(&csv, bars); err != nil {
+		return DownloadResult{}, fmt.Errorf("encode download: %w", err)
+	}
+	key := "uploads/" + sha256Hex(csv.Bytes()) + ".csv"
+	if err := a.Store.PutIfAbsent(ctx, key, &csv); err != nil && !errors.Is(err, blob.ErrExists) {
+		return DownloadResult{}, fmt.Errorf("write %s: %w", key, err)
+	}
+	return DownloadResult{CSVKey: key, Rows: bars.Len()}, nil
+}

@@ -1,0 +1,101 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/finsight/finsight/internal/frame"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/plots"
+)
+
+// PlotInput is what the data plots show: the raw bars, the cleaned splits
+// and the anomalies found.
+type PlotInput struct {
+	RunID     string             `json:"run_id"`
+	Raw       pipeline.DataRef   `json:"raw"`
+	Cleaned   Splits             `json:"cleaned"`
+	Anomalies []pipeline.Anomaly `json:"anomalies"`
+}
+
+// PlotResult lists the stored plots by name → URI.
+type PlotResult struct {
+	Plots map[string]string `json:"plots"`
+}
+
+// Plot draws the raw data (Open, Close, Volume), the refined data per split
+// (line, histogram, box plot) and the anomalies marked on the series, as
+// PNGs in runs/<id>/plots/data_*.png.
+func (a *Activities) Plot(ctx context.Context, in PlotInput) (PlotResult, error) {
+	raw, err := a.readBars(ctx, in.Raw)
+	if err != nil {
+		return PlotResult{}, err
+	}
+	sets := map[string][]byte{}
+	rawSet, err := plots.RawSet(raw)
+	if err != nil {
+		return PlotResult{}, fmt.Errorf("raw plots: %w", err)
+	}
+	merge(sets, rawSet)
+	splits := map[string]*frame.Bars{}
+	for i, ref := range in.Cleaned.parts() {
+		if splits[splitNames[i]], err = a.readBars(ctx, *ref); err != nil {
+			return PlotResult{}, err
+		}
+	}
+	refined, err := plots.RefinedSet(splits)
+	if err != nil {
+		return PlotResult{}, fmt.Errorf("refined plots: %w", err)
+	}
+	merge(sets, refined)
+	anomalies, err := plots.AnomalySet(raw, anomalyMarks(raw, in.Anomalies))
+	if err != nil {
+		return PlotResult{}, fmt.Errorf("anomaly plot: %w", err)
+	}
+	merge(sets, anomalies)
+	out := PlotResult{Plots: map[string]string{}}
+	names := make([]string, 0, len(sets))
+	for n := range sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := a.putRunFile(ctx, in.RunID, "plots/data_"+n, sets[n], out.Plots); err != nil {
+			return PlotResult{}, err
+		}
+	}
+	return out, nil
+}
+
+func merge(dst, src map[string][]byte) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+// anomalyMarks places row-level anomalies (not info) on the Open series.
+func anomalyMarks(raw *frame.Bars, as []pipeline.Anomaly) []plots.Mark {
+	byDate := map[string]int{}
+	for i, d := range raw.Date {
+		byDate[d.Format("2006-01-02")] = i
+	}
+	var marks []plots.Mark
+	seen := map[string]bool{}
+	for _, an := range as {
+		i, ok := byDate[an.Date]
+		if !ok || an.Severity == "info" || seen[an.Date] {
+			continue
+		}
+		seen[an.Date] = true
+		v := raw.Open[i]
+		if v != v { // missing Open: mark at the close, else skip
+			if v = raw.Close[i]; v != v {
+				continue
+			}
+		}
+		marks = append(marks, plots.Mark{Date: raw.Date[i].In(time.UTC), Value: v, Label: an.Rule})
+	}
+	return marks
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// validateData runs ingestion and validation alone (workflow ValidateData)
+// and prints the anomalies found, one per line, or as JSON.
+func validateData(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cfg := config.FromEnv(getenv)
+	fs := flag.NewFlagSet("starter validate", flag.ContinueOnError)
+	cfg.Flags(fs)
+	ticker := fs.String("ticker", "", "ticker symbol (default: from the file's Name column, else DATA)")
+	src := addSourceFlags(fs)
+	asJSON := fs.Bool("json", false, "print the anomalies as a JSON list")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	name := *ticker
+	if name == "" {
+		name = "DATA"
+	}
+	t, err := pipeline.NormalizeTicker(name)
+	if err != nil {
+		return err
+	}
+	store, err := blob.Open(ctx, cfg.Store)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+	}
+	source, err := src.resolve(ctx, store)
+	if err != nil {
+		return err
+	}
+	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer c.Close()
+	id := fmt.Sprintf("validate-%s-%s-%d", t, source.idPart, time.Now().UnixNano())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.ValidateWorkflow,
+		pipeline.ValidateInput{Ticker: t, CSVKey: source.csvKey, Download: source.download})
+	if err != nil {
+		return fmt.Errorf("start %s: %w", pipeline.ValidateWorkflow, err)
+	}
+	var res pipeline.ValidateResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("workflow %s failed: %w", run.GetID(), err)
+	}
+	if *asJSON {
+		list := res.Anomalies
+		if list == nil {
+			list = []pipeline.Anomaly{}
+		}
+		return json.NewEncoder(stdout).Encode(list)
+	}
+	for _, a := range res.Anomalies {
+		date := a.Date
+		if date == "" {
+			date = "-"
+		}
+		fmt.Fprintf(stdout, "%-8s %-22s %-10s %-6s %s\n", a.Severity, a.Rule, date, a.Split, a.Detail)
+	}
+	fmt.Fprintf(stdout, "%s: %d rows, %d critical, %d warning, %d info (workflow %s)\n", source.label, res.Raw.Rows,
+		res.Counts["critical"], res.Counts["warning"], res.Counts["info"], run.GetID())
+	if res.Counts["critical"] > 0 {
+		return errors.New("critical anomalies found: a training run on this data would stop")
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/prep"
+)
+
+// ValidateData runs ingestion and validation alone ([download] → ingest →
+// split → validate) and returns every anomaly; critical ones are reported,
+// not raised, so a user sees everything wrong with a file at once.
+func ValidateData(ctx workflow.Context, in pipeline.ValidateInput) (pipeline.ValidateResult, error) {
+	ticker, err := pipeline.NormalizeTicker(in.Ticker)
+	if err != nil {
+		return pipeline.ValidateResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+	}
+	if in.Train == 0 && in.Val == 0 && in.Test == 0 {
+		in.Train, in.Val, in.Test = 0.7, 0.1, 0.2
+	}
+	out := pipeline.ValidateResult{Ticker: ticker}
+	csvKey, err := fetchSource(ctx, ticker, in.CSVKey, in.Download)
+	if err != nil {
+		return out, err
+	}
+	raw, splits, err := ingestAndSplit(ctx, ticker, csvKey, prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test})
+	if err != nil {
+		return out, err
+	}
+	out.Raw = raw
+	var a *activities.Activities
+	var v activities.ValidateResult
+	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
+	if err := workflow.ExecuteLocalActivity(lctx, a.Validate, activities.ValidateInput{Splits: splits, Config: in.Config}).Get(ctx, &v); err != nil {
+		return out, stepFailed("validate", err)
+	}
+	out.Schema, out.Stats, out.Anomalies, out.Counts = v.Schema, v.Stats, v.Anomalies, v.Counts
+	return out, nil
+}
+
+// fetchSource returns the CSV to ingest: the given upload, or a Yahoo
+// download of the range.
+func fetchSource(ctx workflow.Context, ticker, csvKey string, dl *pipeline.DownloadSpec) (string, error) {
+	if dl == nil {
+		return csvKey, nil
+	}
+	var a *activities.Activities
+	var got activities.DownloadResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, downloadOptions()), a.Download,
+		activities.DownloadInput{Ticker: ticker, Start: dl.Start, End: dl.End}).Get(ctx, &got); err != nil {
+		return "", stepFailed("download", err)
+	}
+	return got.CSVKey, nil
+}
+
+// ingestAndSplit turns an uploaded CSV into raw Arrow bars and splits them.
+func ingestAndSplit(ctx workflow.Context, ticker, csvKey string, frac prep.Fractions) (pipeline.DataRef, activities.Splits, error) {
+	var a *activities.Activities
+	var ingest activities.IngestResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
+		activities.IngestInput{Ticker: ticker, CSVKey: csvKey}).Get(ctx, &ingest); err != nil {
+		return pipeline.DataRef{}, activities.Splits{}, stepFailed("ingest", err)
+	}
+	var splits activities.Splits
+	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
+	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
+		return ingest.Raw, activities.Splits{}, stepFailed("split", err)
+	}
+	return ingest.Raw, splits, nil
+}
