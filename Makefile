@@ -39,3 +39,6 @@ clean: down
 
 bench-train: deps ## gotch vs PyTorch (Debian python3-torch 1.13) on 2×LSTM(64), seq 50, batch 64, 1 thread
 	@scripts/bench-train.sh
+
+bench-data: deps ## parse → validate → stats → clean → scale → window over ../shared/data/sp500_5yr (505 files)
+	@go run ./scripts/benchdata -dir $(abspath ../shared/data/sp500_5yr)

@@ -99,19 +99,17 @@ func FitBounds(train *frame.Bars, spec OutlierSpec) (Bounds, error) {
 		if len(rets) < 4 {
 			return b, fmt.Errorf("fit outlier bounds on %s: %d returns are too few", name, len(rets))
 		}
-		sort.Float64s(rets)
 		switch spec.Method {
 		case OutlierZScore:
-			med := quantileSorted(rets, 0.5)
+			med := quantileSelect(rets, 0.5)
 			dev := make([]float64, len(rets))
 			for i, r := range rets {
 				dev[i] = math.Abs(r - med)
 			}
-			sort.Float64s(dev)
-			s := 1.4826 * quantileSorted(dev, 0.5)
+			s := 1.4826 * quantileSelect(dev, 0.5)
 			b.Lo[name], b.Hi[name] = med-spec.K*s, med+spec.K*s
 		case OutlierIQR:
-			q1, q3 := quantileSorted(rets, 0.25), quantileSorted(rets, 0.75)
+			q1, q3 := quantileSelect(rets, 0.25), quantileSelect(rets, 0.75)
 			b.Lo[name], b.Hi[name] = q1-spec.K*(q3-q1), q3+spec.K*(q3-q1)
 		}
 	}

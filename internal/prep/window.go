@@ -23,11 +23,18 @@ func MakeWindows(b *frame.Bars, t Transform, lookback int) (*frame.Windows, erro
 		feats[i] = t.rawFeature(b, f)
 	}
 	nf := len(feats)
+
 	w := &frame.Windows{Lookback: steps, Features: nf}
+	if n := b.Len() - lookback - t.Horizon + 1; n > 0 { // room for the usual case: every window complete
+		w.X = make([]float32, 0, n*steps*nf)
+		w.Y, w.Last, w.Target = make([]float32, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+		w.TargetDate = make([]time.Time, 0, n)
+	}
+	bad := badPrefix(feats)
 	for _, seg := range b.Segments() {
 		for end := seg[0] + lookback - 1; end+t.Horizon < seg[1]; end++ {
 			target := end + t.Horizon
-			if !windowComplete(feats, end-steps+1, end) || math.IsNaN(b.Open[end]) || math.IsNaN(b.Open[target]) {
+			if bad[end+1]-bad[end-steps+1] > 0 || math.IsNaN(b.Open[end]) || math.IsNaN(b.Open[target]) {
 				continue
 			}
 			for r := end - steps + 1; r <= end; r++ {
@@ -47,15 +54,25 @@ func MakeWindows(b *frame.Bars, t Transform, lookback int) (*frame.Windows, erro
 	return w, nil
 }
 
-func windowComplete(feats [][]float64, from, to int) bool {
-	for _, f := range feats {
-		for r := from; r <= to; r++ {
+// badPrefix counts, for each row r, the rows before r with a non-finite
+// feature, so a window's completeness is one subtraction.
+func badPrefix(feats [][]float64) []int {
+	n := 0
+	if len(feats) > 0 {
+		n = len(feats[0])
+	}
+	out := make([]int, n+1)
+	for r := 0; r < n; r++ {
+		bad := 0
+		for _, f := range feats {
 			if math.IsNaN(f[r]) || math.IsInf(f[r], 0) {
-				return false
+				bad = 1
+				break
 			}
 		}
+		out[r+1] = out[r] + bad
 	}
-	return true
+	return out
 }
 
 // RecentWindow turns the most recent lookback raw values of each feature
