@@ -35,11 +35,17 @@ echo "== one /predict request with the last 50 Opens of the file"
 bin/starter predict --ticker "$ticker" --csv "$csv"
 
 wf=$(awk '/workflow id:/{print $3}' "$FINSIGHT_STATE/result.txt")
+echo "== the run's efficacy report (starter run $wf)"
+bin/starter run "$wf"
+report="$(cd "$FINSIGHT_STORE" && pwd)/runs/$wf/report.html"
 cat <<MSG
 == summary
    data:      $label
    workflow:  $wf
-   web ui:    $FINSIGHT_UI_URL/namespaces/default/workflows/$wf  (while the server runs: use 'make up' to keep it)
+   web ui:    $FINSIGHT_UI_URL/namespaces/default/workflows/$wf
+   report:    http://$FINSIGHT_API_ADDR/runs/$wf/report (while the API runs: 'make up' keeps it)
+              file://$report (stays)
+   plots:     $(cd "$FINSIGHT_STORE" && pwd)/runs/$wf/plots/
    store:     $FINSIGHT_STORE
 demo finished: everything it started is being stopped
 MSG
