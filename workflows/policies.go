@@ -79,6 +79,21 @@ func registerOptions() workflow.ActivityOptions {
 	}
 }
 
+// trialOptions: a hyperparameter trial is a short training run; no
+// checkpoint, so a retry starts the trial over.
+func trialOptions(queue string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		TaskQueue:           queue,
+		StartToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:    30 * time.Second,
+		WaitForCancellation: true,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			MaximumAttempts: 2, NonRetryableErrorTypes: nonRetryable,
+		},
+	}
+}
+
 // trainingQueue is where training activities go: the GPU queue when the
 // run asks for CUDA, else the workflow's own queue ("").
 func trainingQueue(device string) string {

@@ -13,6 +13,7 @@ import (
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(TrainingPipeline, workflow.RegisterOptions{Name: pipeline.TrainingWorkflow})
 	w.RegisterWorkflowWithOptions(ValidateData, workflow.RegisterOptions{Name: pipeline.ValidateWorkflow})
+	w.RegisterWorkflowWithOptions(Tune, workflow.RegisterOptions{Name: pipeline.TuneWorkflow})
 	w.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }
 
@@ -20,5 +21,6 @@ func Register(w worker.Registry, acts *activities.Activities) {
 // serving the GPU task queue.
 func RegisterTraining(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.Train, activity.RegisterOptions{Name: "Train"})
+	w.RegisterActivityWithOptions(acts.TrainTrial, activity.RegisterOptions{Name: "TrainTrial"})
 	w.RegisterActivityWithOptions(acts.Evaluate, activity.RegisterOptions{Name: "Evaluate"})
 }

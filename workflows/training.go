@@ -109,6 +109,19 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 
 	queue := trainingQueue(in.Device)
 	params := in.Model
+	if in.Tune.Trials > 0 {
+		t.begin("tune")
+		var tuned TuneResult
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: runID + "-tune"})
+		if err := workflow.ExecuteChildWorkflow(cctx, pipeline.TuneWorkflow, TuneInput{
+			Windows: windows, Base: in.Model, Spec: in.Tune, Queue: queue,
+		}).Get(ctx, &tuned); err != nil {
+			return out, stepFailed("tune", err)
+		}
+		params = tuned.Best
+		out.Tuning, out.BestTrial = tuned.Trials, tuned.BestID
+		t.end()
+	}
 	t.begin("train")
 	var trained activities.TrainResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions(queue)), a.Train,

@@ -15,13 +15,14 @@ import (
 )
 
 // mockedPipeline registers every step as a mock that records its name.
-func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.TestWorkflowEnvironment, *[]string) {
+func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.TestWorkflowEnvironment, *[]string, map[string]any) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	order := &[]string{}
+	inputs := map[string]any{}
 	ref := func(k string) pipeline.DataRef { return pipeline.DataRef{Key: k, SHA256: k, Rows: 10} }
 	splits := activities.Splits{Train: ref("train"), Val: ref("val"), Test: ref("test")}
 	steps := []struct {
@@ -44,18 +45,21 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Return(activities.SaveRunResult{}, nil)
 	for _, st := range steps {
 		name := st.name
-		call := env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(mock.Arguments) { *order = append(*order, name) })
+		call := env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+			*order = append(*order, name)
+			inputs[name] = args.Get(1)
+		})
 		if name == failAt {
 			call.Return(reflect.Zero(reflect.TypeOf(st.result)).Interface(), failure)
 		} else {
 			call.Return(st.result, nil)
 		}
 	}
-	return env, order
+	return env, order, inputs
 }
 
 func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
-	env, order := mockedPipeline(t, "", nil)
+	env, order, _ := mockedPipeline(t, "", nil)
 	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "nflx", CSVKey: "uploads/x.csv"})
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
@@ -85,7 +89,7 @@ func TestTrainingPipelineFailsWithTheFailingStepsError(t *testing.T) {
 	for _, step := range []string{"Ingest", "Validate", "Window", "Train", "Register"} {
 		t.Run(step, func(t *testing.T) {
 			failure := temporal.NewNonRetryableApplicationError("bad data in row 7", activities.ErrInvalidData, nil)
-			env, order := mockedPipeline(t, step, failure)
+			env, order, _ := mockedPipeline(t, step, failure)
 			env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: "uploads/x.csv"})
 			err := env.GetWorkflowError()
 			if err == nil {
@@ -106,7 +110,7 @@ func TestTrainingPipelineFailsWithTheFailingStepsError(t *testing.T) {
 }
 
 func TestTrainingPipelineRejectsBadTickerBeforeAnyStep(t *testing.T) {
-	env, order := mockedPipeline(t, "", nil)
+	env, order, _ := mockedPipeline(t, "", nil)
 	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "../etc", CSVKey: "uploads/x.csv"})
 	var appErr *temporal.ApplicationError
 	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrInvalidParams {

@@ -1,0 +1,90 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/finsight/finsight/internal/hpo"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/model"
+)
+
+// TrialInput is one hyperparameter trial.
+type TrialInput struct {
+	Trial   int                  `json:"trial"`
+	Windows Splits               `json:"windows"`
+	Params  pipeline.ModelParams `json:"params"`
+	Pruner  hpo.MedianPruner     `json:"pruner"`
+	// Reference holds the validation-loss curves of trials already finished;
+	// the median pruner compares this trial against them after every epoch.
+	Reference [][]float64 `json:"reference"`
+}
+
+// TrialResult is what one trial reached.
+type TrialResult struct {
+	Trial    int                  `json:"trial"`
+	Params   pipeline.ModelParams `json:"params"`
+	ValCurve []float64            `json:"val_curve"` // validation loss per epoch
+	Best     float64              `json:"best"`      // lowest validation loss
+	Pruned   bool                 `json:"pruned"`
+	Epochs   int                  `json:"epochs"` // epochs run
+}
+
+var errPruned = errors.New("trial pruned")
+
+// TrainTrial trains one candidate configuration for a few epochs, scoring
+// validation loss after each, and stops early when the median pruner says
+// the trial is worse than the median of finished trials at that epoch.
+func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult, error) {
+	p := in.Params
+	params := model.TrainParams{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate, ClipNorm: p.ClipNorm}
+	if err := params.Validate(); err != nil {
+		return TrialResult{}, invalid(ErrInvalidParams, err, "trial %d: %v", in.Trial, err)
+	}
+	train, err := a.readWindows(ctx, in.Windows.Train)
+	if err != nil {
+		return TrialResult{}, err
+	}
+	val, err := a.readWindows(ctx, in.Windows.Val)
+	if err != nil {
+		return TrialResult{}, err
+	}
+	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: p.Layers, Units: p.Units, Dropout: p.Dropout, Seed: p.Seed}
+	if err := cfg.Validate(); err != nil {
+		return TrialResult{}, invalid(ErrInvalidParams, err, "trial %d: %v", in.Trial, err)
+	}
+	m, err := model.New(cfg, a.Device)
+	if err != nil {
+		return TrialResult{}, fmt.Errorf("trial %d: build model: %w", in.Trial, err)
+	}
+	defer m.Close()
+	out := TrialResult{Trial: in.Trial, Params: p, Best: math.Inf(1)}
+	_, err = m.Fit(ctx, model.Dataset{X: train.X, Y: train.Y}, model.Dataset{X: val.X, Y: val.Y}, model.FitOptions{
+		TrainParams: params,
+		OnBatch: func(pr model.Progress) error {
+			activity.RecordHeartbeat(ctx, pr.Epoch)
+			return nil
+		},
+		OnEpoch: func(c *model.Checkpoint) error {
+			v := c.Curve[len(c.Curve)-1].ValLoss
+			out.ValCurve = append(out.ValCurve, v)
+			out.Best = math.Min(out.Best, v)
+			out.Epochs = c.Epoch
+			if in.Pruner.ShouldPrune(c.Epoch, v, in.Reference) {
+				return errPruned
+			}
+			return nil
+		},
+	})
+	switch {
+	case errors.Is(err, errPruned):
+		out.Pruned = true
+	case err != nil:
+		return TrialResult{}, fmt.Errorf("trial %d: %w", in.Trial, err)
+	}
+	return out, nil
+}
