@@ -45,10 +45,16 @@ const (
 const WholeSplit = -1
 
 // Anomaly is one finding. Row is the 0-based row of the bars (WholeSplit
-// for split-level findings), Date that row's date as YYYY-MM-DD. Column
-// names the column(s) involved, comma-separated, or "" for date rules.
-// Value is the measured quantity where there is one (robust z-score,
-// divergence, p-value, ratio, number of missing trading days), else 0.
+// for split-level findings), Date that row's date as YYYY-MM-DD ("" for
+// the whole split). Column names the column(s) involved, comma-separated:
+// a price column for row findings (outlier_return: the price whose return
+// jumps), a return column (ret_close, ret_open) for drift and shifts, ""
+// for date rules. Value is the measured quantity where there is one: the
+// number of missing columns, how far high/low lies on the wrong side, the
+// robust z-score, the JS divergence, the KS
+// p-value, the mean shift in standard errors, the std ratio, the number of
+// missing trading days or calendar days of a gap, the number of values out
+// of range; else 0.
 type Anomaly struct {
 	Severity string  `json:"severity"`
 	Rule     string  `json:"rule"`

@@ -112,23 +112,27 @@ func easter(y int) (time.Month, int) {
 func specialClosure(key int) bool {
 	switch key {
 	case 19631125, // President Kennedy's funeral
-		19640529,                               // Friday before Memorial Day
-		19680212,                               // Lincoln's Birthday
-		19680409,                               // Martin Luther King Jr.'s day of mourning
-		19680705,                               // day after Independence Day
-		19681111,                               // Veterans Day
-		19690210,                               // snow
-		19690331,                               // President Eisenhower's funeral
-		19690721,                               // Apollo 11 moon landing
-		19721228,                               // President Truman's funeral
-		19730125,                               // President Johnson's funeral
-		19770714,                               // New York City blackout
-		19850927,                               // Hurricane Gloria
-		19940427,                               // President Nixon's funeral
-		20010911, 20010912, 20010913, 20010914, // September 11 attacks
-		20040611,           // President Reagan's funeral
-		20070102,           // President Ford's day of mourning
-		20121029, 20121030, // Hurricane Sandy
+		19640529, // Friday before Memorial Day
+		19680212, // Lincoln's Birthday
+		19680409, // Martin Luther King Jr.'s day of mourning
+		19680705, // day after Independence Day
+		19681111, // Veterans Day
+		19690210, // snow
+		19690331, // President Eisenhower's funeral
+		19690721, // Apollo 11 moon landing
+		19721228, // President Truman's funeral
+		19730125, // President Johnson's funeral
+		19770714, // New York City blackout
+		19850927, // Hurricane Gloria
+		19940427, // President Nixon's funeral
+		20010911, // September 11 attacks, four days
+		20010912,
+		20010913,
+		20010914,
+		20040611, // President Reagan's funeral
+		20070102, // President Ford's day of mourning
+		20121029, // Hurricane Sandy, two days
+		20121030,
 		20181205, // President George H. W. Bush's day of mourning
 		20250109: // President Carter's day of mourning
 		return true

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,22 +14,30 @@ import (
 	"github.com/finsight/finsight/internal/sharedtest"
 )
 
-// loadBars parses a shared real-price file; the ticker is the file name
-// up to "_" or ".".
+// loadBars parses a shared real-price file.
 func loadBars(t testing.TB, parts ...string) *frame.Bars {
 	t.Helper()
-	path := sharedtest.Path(t, parts...)
+	b, err := parseFile(sharedtest.Path(t, parts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// parseFile parses a price CSV; the ticker is the file name up to "_" or
+// ".".
+func parseFile(path string) (*frame.Bars, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	ticker, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(path), ".csv"), "_")
 	b, err := frame.ParseCSV(f, ticker)
 	if err != nil {
-		t.Fatalf("parse %s: %v", path, err)
+		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	return b
+	return b, nil
 }
 
 // synthBars generates n consistent daily bars on consecutive weekdays from

@@ -125,8 +125,8 @@ func TestCheckRulesGaps(t *testing.T) {
 	}
 	for _, tc := range cases {
 		b := &frame.Bars{
-			Date:  []time.Time{date(t, tc.prev), date(t, tc.cur)},
-			Open:  []float64{10, 10}, High: []float64{11, 11}, Low: []float64{9, 9},
+			Date: []time.Time{date(t, tc.prev), date(t, tc.cur)},
+			Open: []float64{10, 10}, High: []float64{11, 11}, Low: []float64{9, 9},
 			Close: []float64{10, 10}, AdjClose: []float64{10, 10}, Volume: []float64{100, 100},
 		}
 		gaps := withRule(CheckRules(b, DefaultConfig()), RuleGap)
@@ -144,8 +144,8 @@ func TestCheckRulesGaps(t *testing.T) {
 
 func TestCheckRulesGapDaysIsConfigurable(t *testing.T) {
 	b := &frame.Bars{
-		Date:  []time.Time{date(t, "2001-09-10"), date(t, "2001-09-17")},
-		Open:  []float64{10, 10}, High: []float64{11, 11}, Low: []float64{9, 9},
+		Date: []time.Time{date(t, "2001-09-10"), date(t, "2001-09-17")},
+		Open: []float64{10, 10}, High: []float64{11, 11}, Low: []float64{9, 9},
 		Close: []float64{10, 10}, AdjClose: []float64{10, 10}, Volume: []float64{100, 100},
 	}
 	cfg := DefaultConfig()

@@ -1,6 +1,9 @@
 package validate
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // A sketch is a column's evenly spaced quantiles k[0..m] (ColumnStats.
 // Quantiles): the training returns' CDF, piecewise linear between knots,
@@ -8,49 +11,64 @@ import "sort"
 
 // sketchCDF returns P(X ≤ x) under the sketch k.
 func sketchCDF(k []float64, x float64) float64 {
-	m := len(k) - 1
-	switch {
-	case x < k[0]:
-		return 0
-	case x >= k[m]:
-		return 1
-	}
-	j := sort.Search(len(k), func(i int) bool { return k[i] > x }) - 1 // k[j] ≤ x < k[j+1]
-	return (float64(j) + (x-k[j])/(k[j+1]-k[j])) / float64(m)
+	return cdfFromUpperBound(k, sort.Search(len(k), func(i int) bool { return k[i] > x }), x)
 }
 
 // sketchCDFBelow returns P(X < x) under the sketch k.
 func sketchCDFBelow(k []float64, x float64) float64 {
-	m := len(k) - 1
-	switch {
-	case x <= k[0]:
-		return 0
-	case x > k[m]:
-		return 1
-	}
-	j := sort.SearchFloat64s(k, x) // k[j-1] < x ≤ k[j]
-	return (float64(j-1) + (x-k[j-1])/(k[j]-k[j-1])) / float64(m)
+	return cdfFromLowerBound(k, sort.SearchFloat64s(k, x), x)
 }
 
-// sketchQuantile returns the q-quantile of the sketch k.
-func sketchQuantile(k []float64, q float64) float64 {
-	return quantileSorted(k, q)
+// cdfFromUpperBound returns P(X ≤ x) given u, the first knot index with
+// k[u] > x.
+func cdfFromUpperBound(k []float64, u int, x float64) float64 {
+	switch u {
+	case 0:
+		return 0
+	case len(k):
+		return 1
+	}
+	j := u - 1 // k[j] ≤ x < k[j+1]
+	return (float64(j) + (x-k[j])/(k[j+1]-k[j])) / float64(len(k)-1)
+}
+
+// cdfFromLowerBound returns P(X < x) given l, the first knot index with
+// k[l] ≥ x.
+func cdfFromLowerBound(k []float64, l int, x float64) float64 {
+	switch l {
+	case 0:
+		return 0
+	case len(k):
+		return 1
+	}
+	j := l - 1 // k[j] < x ≤ k[j+1]
+	return (float64(j) + (x-k[j])/(k[j+1]-k[j])) / float64(len(k)-1)
 }
 
 // ksAgainstSketch is the KS distance between a sorted sample and the
 // sketch k. The empirical CDF is flat between sample values and the
 // sketch's is non-decreasing, so the supremum is reached at a sample value
-// (from the left or at it).
+// (from the left or at it). Sample and knots are walked together, in
+// linear time.
 func ksAgainstSketch(sorted, k []float64) float64 {
 	n := float64(len(sorted))
 	d := 0.0
+	lower, upper := 0, 0 // first knots ≥ v and > v
 	for i := 0; i < len(sorted); {
 		v := sorted[i]
 		j := i
 		for j < len(sorted) && sorted[j] == v {
 			j++
 		}
-		d = max(d, abs(float64(i)/n-sketchCDFBelow(k, v)), abs(float64(j)/n-sketchCDF(k, v)))
+		for lower < len(k) && k[lower] < v {
+			lower++
+		}
+		for upper < len(k) && k[upper] <= v {
+			upper++
+		}
+		below := math.Abs(float64(i)/n - cdfFromLowerBound(k, lower, v))
+		at := math.Abs(float64(j)/n - cdfFromUpperBound(k, upper, v))
+		d = max(d, below, at)
 		i = j
 	}
 	return d
@@ -64,9 +82,9 @@ func jsAgainstSketch(sorted, k []float64, bins int) float64 {
 	train := make([]float64, 0, bins)
 	split := make([]float64, 0, bins)
 	prevF, prevN := 0.0, 0
-	lastEdge := k[0] - 1
+	lastEdge := math.Inf(-1)
 	for j := 1; j < bins; j++ {
-		e := sketchQuantile(k, float64(j)/float64(bins))
+		e := quantileSorted(k, float64(j)/float64(bins))
 		if e == lastEdge {
 			continue
 		}
@@ -80,11 +98,4 @@ func jsAgainstSketch(sorted, k []float64, bins int) float64 {
 	train = append(train, 1-prevF)
 	split = append(split, float64(len(sorted)-prevN))
 	return JSDivergence(train, split)
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

@@ -3,6 +3,7 @@ package validate
 import (
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/finsight/finsight/internal/frame"
 )
@@ -79,7 +80,6 @@ func Describe(b *frame.Bars, bins int) Stats {
 		s.LastDate = b.Date[b.Len()-1].Format(dateLayout)
 	}
 	buf := make([]float64, 0, b.Len())
-	dev := make([]float64, 0, b.Len())
 	for _, c := range valueColumns(b) {
 		buf = appendPresent(buf[:0], c.values)
 		cs := describeSorted(c.name, sortedInPlace(buf), bins)
@@ -90,7 +90,7 @@ func Describe(b *frame.Bars, bins int) Stats {
 		buf = appendLogReturns(buf[:0], c.values)
 		cs := describeSorted(c.name, sortedInPlace(buf), bins)
 		cs.Missing = countInvalidPrices(c.values)
-		cs.MAD = medianAbsDeviation(buf, cs.Median, dev)
+		cs.MAD = medianAbsDeviationSorted(buf, cs.Median)
 		cs.Quantiles = quantileSketch(buf, sketchSize)
 		s.Columns = append(s.Columns, cs)
 	}
@@ -168,14 +168,33 @@ func histogramSorted(sorted []float64, bins int) Histogram {
 	return h
 }
 
-// medianAbsDeviation returns the median of |v − median|, using buf as
-// scratch space.
-func medianAbsDeviation(v []float64, median float64, buf []float64) float64 {
-	buf = buf[:0]
-	for _, x := range v {
-		buf = append(buf, math.Abs(x-median))
+// medianAbsDeviationSorted returns the median of |v − median| for sorted
+// v. The deviations form two sorted runs (falling below the median, rising
+// from it), so merging them from the median outwards finds their median
+// in linear time, without sorting.
+func medianAbsDeviationSorted(v []float64, median float64) float64 {
+	n := len(v)
+	if n == 0 {
+		return 0
 	}
-	return quantileSorted(sortedInPlace(buf), 0.5)
+	l := sort.SearchFloat64s(v, median) - 1 // below the median, walking down
+	r := l + 1                              // at or above it, walking up
+	next := func() float64 {
+		if r >= n || (l >= 0 && median-v[l] <= v[r]-median) {
+			l--
+			return median - v[l+1]
+		}
+		r++
+		return v[r-1] - median
+	}
+	for range (n - 1) / 2 {
+		next()
+	}
+	d := next()
+	if n%2 == 0 {
+		d += (next() - d) / 2 // as quantileSorted interpolates
+	}
+	return d
 }
 
 // quantileSketch returns n evenly spaced quantiles (0, 1/(n-1), ..., 1) of

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,24 @@ func TestStatsJSONRoundTripAndFieldNames(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, s) {
 		t.Fatal("stats changed through JSON")
+	}
+}
+
+func TestMedianAbsDeviationMatchesSortingTheDeviations(t *testing.T) {
+	for seed := uint64(1); seed <= 40; seed++ {
+		v := normalSample(seed, int(seed)*7%53+1, 0.001, 0.02)
+		if seed%3 == 0 {
+			v = append(v, 0, 0, 0, v[0], v[0]) // ties, also with the median
+		}
+		slices.Sort(v)
+		med := quantileSorted(v, 0.5)
+		dev := make([]float64, len(v))
+		for i, x := range v {
+			dev[i] = math.Abs(x - med)
+		}
+		slices.Sort(dev)
+		if got, want := medianAbsDeviationSorted(v, med), quantileSorted(dev, 0.5); got != want {
+			t.Fatalf("n=%d: MAD %v, want %v", len(v), got, want)
+		}
 	}
 }
