@@ -45,24 +45,31 @@ func newModelCache(reg registry.Registry, device gotch.Device) *modelCache {
 	return &modelCache{reg: reg, device: device, byTick: map[string]*loadedModel{}}
 }
 
-func (c *modelCache) get(ctx context.Context, ticker string) (*loadedModel, error) {
-	latest, err := c.reg.Latest(ctx, ticker)
+// get returns the model the ticker's registry says to serve now: its
+// champion, or its latest version when it has no champion. The manifest is
+// read on every call, so a promotion or rollback takes effect at once.
+func (c *modelCache) get(ctx context.Context, ticker string) (*loadedModel, string, error) {
+	manifest, err := c.reg.Manifest(ctx, ticker)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	serving, selection, ok := manifest.Serving()
+	if !ok {
+		return nil, "", fmt.Errorf("%s: %w", ticker, registry.ErrNoModel)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m, ok := c.byTick[ticker]; ok && m.version == latest.Version {
-		return m, nil
+	if m, ok := c.byTick[ticker]; ok && m.version == serving.Version {
+		return m, selection, nil
 	}
-	m, err := c.load(ctx, ticker, latest.Version)
+	m, err := c.load(ctx, ticker, serving.Version)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// The replaced model may still be answering a request; its tensors are
 	// freed by the garbage collector once nothing refers to it.
 	c.byTick[ticker] = m
-	return m, nil
+	return m, selection, nil
 }
 
 func (c *modelCache) load(ctx context.Context, ticker string, version int) (*loadedModel, error) {

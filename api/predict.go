@@ -41,7 +41,7 @@ func (r predictRequest) series() map[string][]float64 {
 type predictResponse struct {
 	Ticker       string  `json:"ticker"`
 	ModelVersion int     `json:"model_version"`
-	Selection    string  `json:"selection"` // which registry entry answered: "latest"
+	Selection    string  `json:"selection"` // which registry entry answered: champion, or latest when there is none
 	HorizonDays  int     `json:"horizon_days"`
 	Prediction   float64 `json:"prediction"`
 }
@@ -64,7 +64,7 @@ func (s *Server) predict(c *gin.Context) {
 			return
 		}
 	}
-	m, err := s.models.get(c.Request.Context(), ticker)
+	m, selection, err := s.models.get(c.Request.Context(), ticker)
 	if errors.Is(err, registry.ErrNoModel) {
 		jsonError(c, http.StatusNotFound, fmt.Sprintf("no model registered for ticker %s", ticker))
 		return
@@ -84,7 +84,7 @@ func (s *Server) predict(c *gin.Context) {
 		jsonError(c, http.StatusInternalServerError, err.Error())
 		return
 	}
-	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: "latest",
+	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: selection,
 		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y))})
 }
 

@@ -33,6 +33,8 @@ func (s *Server) Handler() http.Handler {
 	r.Use(gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.POST("/predict", s.predict)
+	r.GET("/models", s.listModels)
+	r.GET("/models/:ticker", s.getModels)
 	r.GET("/runs", s.listRuns)
 	r.GET("/runs/:id", s.getRun)
 	r.GET("/runs/:id/report", s.runReport)

@@ -174,8 +174,8 @@ func TestPredictAnswersWithLatestModel(t *testing.T) {
 	h, _, weights := newServer(t)
 	open := opens(60)
 	p := predictOK(t, h, "nflx", open)
-	if p.Ticker != "NFLX" || p.ModelVersion != 1 || p.Selection != "latest" || p.HorizonDays != 1 {
-		t.Fatalf("response %+v, want NFLX v1 latest, horizon 1", p)
+	if p.Ticker != "NFLX" || p.ModelVersion != 1 || p.Selection != "latest (no champion)" || p.HorizonDays != 1 {
+		t.Fatalf("response %+v, want NFLX v1 latest (no champion), horizon 1", p)
 	}
 	if math.IsNaN(p.Prediction) || math.IsInf(p.Prediction, 0) {
 		t.Fatalf("prediction %v is not finite", p.Prediction)

@@ -22,6 +22,9 @@ commands:
   synth    write seeded SYNTHETIC prices (the offline demo's data)
   runs     list pipeline runs [--ticker T] [--json]
   run      show one run's report summary: run [--json] RUN_ID
+  models   list model versions and aliases [--ticker T] [--json]
+  promote  make a version champion: promote TICKER VERSION
+  rollback make the previous champion champion again: rollback TICKER
 
 run 'starter <command> -h' for a command's flags`
 
@@ -49,6 +52,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = listRuns(ctx, args[1:], stdout, getenv)
 	case "run":
 		err = showRun(ctx, args[1:], stdout, getenv)
+	case "models":
+		err = listModels(ctx, args[1:], stdout, getenv)
+	case "promote":
+		err = promote(ctx, args[1:], stdout, getenv)
+	case "rollback":
+		err = rollback(ctx, args[1:], stdout, getenv)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0

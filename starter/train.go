@@ -53,6 +53,8 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	concurrency := fs.Int("concurrency", 2, "search trials in flight at once")
 	sampler := fs.String("sampler", "tpe", "search sampler: tpe or random")
 	trialEpochs := fs.Int("trial-epochs", 3, "epochs per search trial")
+	margin := fs.Float64("margin", 0, "promotion: how much worse than naive (RMSE share, 0.05 = 5%) a new champion may be")
+	force := fs.Bool("force-promote", false, "make the new model champion whatever the gate says (recorded)")
 	device := fs.String("run-device", "auto", "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
 	wait := fs.Bool("wait", false, "wait for the pipeline and print its result")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object (implies --wait)")
@@ -78,7 +80,7 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 		Clean:     prep.CleanSpec{Missing: *missing, Outliers: prep.OutlierSpec{Method: *outliers, K: *outlierK, Strategy: *outlierAction}},
 		Transform: prep.TransformSpec{Target: *target, Scaler: *scaler, Features: strings.Split(*features, ",")},
 		Tune:      pipeline.TuneSpec{Trials: *trials, Concurrency: *concurrency, Sampler: *sampler, Epochs: *trialEpochs, Seed: *seed},
-		Device:    *device,
+		Device:    *device, PromotionMargin: *margin, ForcePromote: *force,
 	}.WithDefaults()
 	if err := in.Clean.Validate(); err != nil {
 		return err
@@ -133,7 +135,8 @@ func uploadCSV(ctx context.Context, store blob.Store, path string) (key, sum str
 
 func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
 	m := r.Metrics
-	fmt.Fprintf(w, "%s model v%d registered (%s)\n", r.Ticker, r.ModelVersion, r.ModelURI)
+	fmt.Fprintf(w, "%s model v%d registered as %s (%s)\n", r.Ticker, r.ModelVersion, r.Promotion.Alias, r.ModelURI)
+	fmt.Fprintf(w, "  promotion: %s\n", r.Promotion.Reason)
 	fmt.Fprintf(w, "  data: %s (%d rows, %d values filled, %d rows dropped, %d outlying returns), windows train/val/test %d/%d/%d\n",
 		r.Raw.SHA256[:12], r.Raw.Rows, r.FilledValues, r.DroppedRows, r.Outliers, r.Windows[0], r.Windows[1], r.Windows[2])
 	fmt.Fprintf(w, "  anomalies: %d critical, %d warning, %d info (starter run %s shows them)\n",

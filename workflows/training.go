@@ -7,10 +7,12 @@ import (
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/runs"
 )
 
 // TrainingPipeline runs [download] → ingest → split → validate → clean →
-// plot → scale → window → [tune] → train → evaluate → register → report and returns the registered version
+// plot → scale → window → [tune] → train → evaluate → register → promote →
+// report and returns the registered version
 // with its metrics. It passes references to the blob store between steps,
 // never the data, and keeps the run record (runs/<workflow-id>/run.json) up
 // to date after every step.
@@ -153,6 +155,19 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 	}
 	out.ModelVersion = reg.Version
 	out.ModelURI = reg.URI
+	t.end()
+
+	t.begin("promote")
+	var gate activities.PromoteResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Promote, activities.PromoteInput{
+		Ticker: ticker, RunID: runID, Version: reg.Version, Predictions: t.predictions, Test: cleaned.Splits.Test,
+		Margin: in.PromotionMargin, Force: in.ForcePromote,
+	}).Get(ctx, &gate); err != nil {
+		return out, stepFailed("promote", err)
+	}
+	out.Promotion = pipeline.Promotion{Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason,
+		PreviousVersion: gate.PreviousVersion, Days: gate.Days, RMSE: gate.RMSE, ChampionRMSE: gate.ChampionRMSE, NaiveRMSE: gate.NaiveRMSE}
+	t.rec.Promotion = &runs.Promotion{Version: reg.Version, Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason}
 	t.end()
 	return out, nil
 }

@@ -40,6 +40,7 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
 		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: pipeline.Metrics{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
 		{"Register", a.Register, activities.RegisterResult{Version: 3, URI: "file:///m/v3"}},
+		{"Promote", a.Promote, activities.PromoteResult{Alias: "champion", Promoted: true, Reason: "no champion yet"}},
 		{"Report", a.Report, activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}},
 	}
 	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Return(activities.SaveRunResult{}, nil)
@@ -67,7 +68,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow failed: %v", err)
 	}
-	want := []string{"Ingest", "Split", "Validate", "Clean", "Plot", "Scale", "Window", "Train", "Evaluate", "Register", "Report"}
+	want := []string{"Ingest", "Split", "Validate", "Clean", "Plot", "Scale", "Window", "Train", "Evaluate", "Register", "Promote", "Report"}
 	if len(*order) != len(want) {
 		t.Fatalf("steps ran %v, want %v", *order, want)
 	}

@@ -67,6 +67,10 @@ type TrainingInput struct {
 	Model     ModelParams        `json:"model"`
 	Tune      TuneSpec           `json:"tune"`
 	Device    string             `json:"device"` // "cuda" sends training to the GPU task queue; else any worker
+	// PromotionMargin is how much worse than naive (RMSE, 0.05 = 5%) a new
+	// model may be and still become champion; ForcePromote skips the gate.
+	PromotionMargin float64 `json:"promotion_margin"`
+	ForcePromote    bool    `json:"force_promote"`
 	// SearchAttributes sets Ticker, Stage and ModelVersion on the workflow
 	// (the starter turns it on when the server has them registered).
 	SearchAttributes bool `json:"search_attributes"`
@@ -205,6 +209,7 @@ type TrainingResult struct {
 	Efficacy     Efficacy       `json:"efficacy"`
 	Curve        []EpochLoss    `json:"curve"`
 	Training     TrainingRun    `json:"training"`
+	Promotion    Promotion      `json:"promotion"`
 	Tuning       []Trial        `json:"tuning,omitempty"`
 	BestTrial    int            `json:"best_trial,omitempty"`
 	FilledValues int            `json:"filled_values"`
@@ -229,6 +234,19 @@ type Progress struct {
 	Epochs    int     `json:"epochs"`
 	TrainLoss float64 `json:"train_loss"`
 	ValLoss   float64 `json:"val_loss"`
+}
+
+// Promotion is the registry gate's decision on the new model.
+type Promotion struct {
+	Alias           string  `json:"alias"` // champion or challenger
+	Promoted        bool    `json:"promoted"`
+	Forced          bool    `json:"forced"`
+	Reason          string  `json:"reason"`
+	PreviousVersion int     `json:"previous_version"` // the champion it was compared with
+	Days            int     `json:"days"`             // test days compared
+	RMSE            float64 `json:"rmse"`
+	ChampionRMSE    float64 `json:"champion_rmse"`
+	NaiveRMSE       float64 `json:"naive_rmse"`
 }
 
 // TrainingRun says how the train step went, across retries.

@@ -38,10 +38,13 @@ type Version struct {
 	Metrics    pipeline.Metrics `json:"metrics"`
 }
 
-// Manifest lists a ticker's versions, oldest first.
+// Manifest lists a ticker's versions, oldest first, its aliases
+// (champion, challenger) and every alias move.
 type Manifest struct {
-	Ticker   string    `json:"ticker"`
-	Versions []Version `json:"versions"`
+	Ticker   string         `json:"ticker"`
+	Versions []Version      `json:"versions"`
+	Aliases  map[string]int `json:"aliases,omitempty"`
+	History  []AliasMove    `json:"history,omitempty"`
 }
 
 // Latest is the newest version.
@@ -55,6 +58,7 @@ func (m Manifest) Latest() (Version, bool) {
 // Registry reads and writes models in a store.
 type Registry struct {
 	Store blob.Store
+	Clock func() time.Time // time of alias moves; nil = time.Now
 }
 
 func manifestKey(ticker string) string { return "registry/" + ticker + ".json" }

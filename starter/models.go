@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/registry"
+)
+
+// openRegistry parses the common flags and opens the store's registry.
+func openRegistry(ctx context.Context, name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (registry.Registry, *flag.FlagSet, error) {
+	cfg := config.FromEnv(getenv)
+	fs := flag.NewFlagSet("starter "+name, flag.ContinueOnError)
+	cfg.Flags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return registry.Registry{}, nil, err
+	}
+	store, err := blob.Open(ctx, cfg.Store)
+	if err != nil {
+		return registry.Registry{}, nil, fmt.Errorf("open store %s: %w", cfg.Store, err)
+	}
+	return registry.Registry{Store: store}, fs, nil
+}
+
+// listModels prints every ticker's versions with their aliases and metrics.
+func listModels(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	var ticker *string
+	var asJSON *bool
+	reg, _, err := openRegistry(ctx, "models", args, getenv, func(fs *flag.FlagSet) {
+		ticker = fs.String("ticker", "", "only this ticker")
+		asJSON = fs.Bool("json", false, "print the manifests as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	tickers := []string{}
+	if *ticker != "" {
+		t, err := pipeline.NormalizeTicker(*ticker)
+		if err != nil {
+			return err
+		}
+		tickers = append(tickers, t)
+	} else if tickers, err = reg.Tickers(ctx); err != nil {
+		return err
+	}
+	var manifests []registry.Manifest
+	for _, t := range tickers {
+		m, err := reg.Manifest(ctx, t)
+		if err != nil {
+			return err
+		}
+		manifests = append(manifests, m)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(manifests)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TICKER\tVERSION\tALIAS\tCREATED\tTEST RMSE\tNAIVE RMSE\tRUN")
+	for _, m := range manifests {
+		for _, v := range m.Versions {
+			alias := ""
+			for name, n := range m.Aliases {
+				if n == v.Version {
+					alias = name
+				}
+			}
+			fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\t%.4f\t%.4f\t%s\n", m.Ticker, v.Version, alias, v.CreatedAt.Format("2006-01-02 15:04"),
+				v.Metrics.TestRMSE, v.Metrics.NaiveRMSE, v.RunID)
+		}
+	}
+	return tw.Flush()
+}
+
+// promote makes a version champion, bypassing the gate (recorded as forced).
+func promote(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	var reason *string
+	reg, fs, err := openRegistry(ctx, "promote", args, getenv, func(fs *flag.FlagSet) {
+		reason = fs.String("reason", "promoted by hand", "why, for the registry history")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return errors.New("usage: starter promote [--reason R] TICKER VERSION")
+	}
+	t, err := pipeline.NormalizeTicker(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	v, err := strconv.Atoi(fs.Arg(1))
+	if err != nil || v < 1 {
+		return fmt.Errorf("version %q: want a positive number", fs.Arg(1))
+	}
+	m, err := reg.SetAlias(ctx, t, registry.Champion, v, *reason, true, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s champion is now v%d\n", t, m.Aliases[registry.Champion])
+	return nil
+}
+
+// rollback makes the previous champion champion again.
+func rollback(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	var reason *string
+	reg, fs, err := openRegistry(ctx, "rollback", args, getenv, func(fs *flag.FlagSet) {
+		reason = fs.String("reason", "rolled back by hand", "why, for the registry history")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: starter rollback [--reason R] TICKER")
+	}
+	t, err := pipeline.NormalizeTicker(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	m, err := reg.Rollback(ctx, t, *reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s champion is back to v%d\n", t, m.Aliases[registry.Champion])
+	return nil
+}
