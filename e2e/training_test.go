@@ -72,9 +72,15 @@ func (s *stack) upload(t *testing.T, path string) string {
 
 func (s *stack) train(t *testing.T, in pipeline.TrainingInput) pipeline.TrainingResult {
 	t.Helper()
+	return s.trainAs(t, "e2e-"+in.Ticker, in)
+}
+
+// trainAs runs TrainingPipeline under a given workflow id and waits.
+func (s *stack) trainAs(t *testing.T, id string, in pipeline.TrainingInput) pipeline.TrainingResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-" + in.Ticker, TaskQueue: s.queue}, pipeline.TrainingWorkflow, in)
+	run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.queue}, pipeline.TrainingWorkflow, in)
 	if err != nil {
 		t.Fatal(err)
 	}
