@@ -60,11 +60,12 @@ func (a *Activities) readVerified(ctx context.Context, ref pipeline.DataRef) ([]
 }
 
 func (a *Activities) readBars(ctx context.Context, ref pipeline.DataRef) (*frame.Bars, error) {
-	b, err := a.readVerified(ctx, ref)
+	f, closeFn, err := a.openVerified(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	bars, err := frame.ReadBars(bytes.NewReader(b), a.Mem)
+	defer closeFn()
+	bars, err := frame.ReadBars(f, a.Mem)
 	if err != nil {
 		return nil, invalid(ErrCorrupt, err, "decode bars %s: %v", ref.Key, err)
 	}
@@ -76,19 +77,21 @@ func (a *Activities) writeBars(ctx context.Context, step string, inputs any, bar
 	if err != nil {
 		return pipeline.DataRef{}, err
 	}
-	var buf bytes.Buffer
-	if err := frame.WriteBars(&buf, bars, a.Mem); err != nil {
-		return pipeline.DataRef{}, fmt.Errorf("encode %s bars: %w", step, err)
-	}
-	return a.putImmutable(ctx, key, buf.Bytes(), bars.Len())
+	return a.putStream(ctx, key, bars.Len(), func(w io.Writer) error {
+		if err := frame.WriteBars(w, bars, a.Mem); err != nil {
+			return fmt.Errorf("encode %s bars: %w", step, err)
+		}
+		return nil
+	})
 }
 
 func (a *Activities) readWindows(ctx context.Context, ref pipeline.DataRef) (*frame.Windows, error) {
-	b, err := a.readVerified(ctx, ref)
+	f, closeFn, err := a.openVerified(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	w, err := frame.ReadWindows(bytes.NewReader(b), a.Mem)
+	defer closeFn()
+	w, err := frame.ReadWindows(f, a.Mem)
 	if err != nil {
 		return nil, invalid(ErrCorrupt, err, "decode windows %s: %v", ref.Key, err)
 	}
@@ -100,11 +103,12 @@ func (a *Activities) writeWindows(ctx context.Context, inputs any, w *frame.Wind
 	if err != nil {
 		return pipeline.DataRef{}, err
 	}
-	var buf bytes.Buffer
-	if err := frame.WriteWindows(&buf, w, a.Mem); err != nil {
-		return pipeline.DataRef{}, fmt.Errorf("encode windows: %w", err)
-	}
-	return a.putImmutable(ctx, key, buf.Bytes(), len(w.Y))
+	return a.putStream(ctx, key, len(w.Y), func(out io.Writer) error {
+		if err := frame.WriteWindows(out, w, a.Mem); err != nil {
+			return fmt.Errorf("encode windows: %w", err)
+		}
+		return nil
+	})
 }
 
 func (a *Activities) readJSON(ctx context.Context, ref pipeline.DataRef, v any) error {
