@@ -44,6 +44,13 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startStackOn(t, srv, store)
+}
+
+// startStackOn starts a worker on store against srv, on a task queue named
+// after the test, so several (sub)tests can share one dev server.
+func startStackOn(t *testing.T, srv *devserver.Server, store blob.Store) *stack {
+	t.Helper()
 	c := srv.Client(t)
 	queue := "e2e-" + t.Name()
 	w := worker.New(c, queue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.UsageInterceptor{Store: store}}})

@@ -15,6 +15,11 @@ var ErrNotFound = errors.New("blob: object not found")
 // already exists.
 var ErrExists = errors.New("blob: object already exists")
 
+// ErrPrecondition is returned (wrapped with the key) by PutIfGen when the
+// object's current generation is not the one the caller read: someone else
+// wrote (or created, or deleted) it in between.
+var ErrPrecondition = errors.New("blob: generation precondition failed")
+
 // Store is a flat namespace of objects named by slash-separated relative keys.
 type Store interface {
 	// Put writes the object atomically: readers see the old object or the
@@ -25,6 +30,15 @@ type Store interface {
 	PutIfAbsent(ctx context.Context, key string, r io.Reader) error
 	// Get opens the object for reading; ErrNotFound (wrapped) when missing.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// GetGen reads a small mutable object (a manifest) whole, with its
+	// generation: an opaque token that PutIfGen compares. ErrNotFound
+	// (wrapped) when missing.
+	GetGen(ctx context.Context, key string) (data []byte, gen string, err error)
+	// PutIfGen is Put with a compare-and-swap precondition: it writes only if
+	// the object's current generation is gen ("" means the object must not
+	// exist) and otherwise returns ErrPrecondition (wrapped), leaving the
+	// object as it is. ReadModifyWrite is the retry loop around it.
+	PutIfGen(ctx context.Context, key string, r io.Reader, gen string) error
 	// Exists reports whether the object exists.
 	Exists(ctx context.Context, key string) (bool, error)
 	// List returns the keys that start with prefix, sorted.

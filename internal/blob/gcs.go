@@ -90,12 +90,18 @@ func (g *GCS) PutIfAbsent(ctx context.Context, key string, r io.Reader) error {
 	return nil
 }
 
-// upload copies r into a new writer for obj. If the copy fails, the upload
-// is aborted so that no object is created: the writer's context is cancelled
-// and the upload pipe is closed with the error. Cancelling alone is not
-// enough, because the writer notices it in a background goroutine that can
-// lose the race against Close, and transports that ignore the context (the
-// in-process emulator) would then commit the partial object.
+// upload copies r into a new writer for obj. The writer holds at most one
+// chunk (the library's 16 MiB default) and sends a larger object as a
+// resumable upload, so memory does not grow with the object; GCS makes the
+// object visible only when the upload is finalized, and Close reports
+// whether it was.
+//
+// If the copy fails, the upload is aborted so that no object is created:
+// the writer's context is cancelled and the upload pipe is closed with the
+// error. Cancelling alone is not enough, because the writer notices it in a
+// background goroutine that can lose the race against Close, and transports
+// that ignore the context (the in-process emulator) would then commit the
+// partial object.
 func upload(ctx context.Context, obj *storage.ObjectHandle, r io.Reader) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

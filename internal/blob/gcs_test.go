@@ -12,6 +12,12 @@ const testBucket = "finsight-test"
 // newFakeGCS starts an in-process fake GCS server with an empty bucket.
 func newFakeGCS(t *testing.T, listen bool) *fakestorage.Server {
 	t.Helper()
+	return newFakeGCSBucket(t, listen, false)
+}
+
+// newFakeGCSBucket is newFakeGCS with a choice of Object Versioning.
+func newFakeGCSBucket(t *testing.T, listen, versioned bool) *fakestorage.Server {
+	t.Helper()
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
 		NoListener: !listen,
 		Scheme:     "http",
@@ -21,13 +27,22 @@ func newFakeGCS(t *testing.T, listen bool) *fakestorage.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: testBucket})
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: testBucket, VersioningEnabled: versioned})
 	return srv
 }
 
 func TestGCS(t *testing.T) {
 	testStore(t, func(t *testing.T) Store {
 		return NewGCS(newFakeGCS(t, false).Client(), testBucket, "runs/r1/")
+	})
+}
+
+// TestGCSVersionedBucket: with Object Versioning on (as the README
+// recommends), overwrites keep the old generation as a noncurrent version,
+// and the preconditions still compare against the live one.
+func TestGCSVersionedBucket(t *testing.T) {
+	testStore(t, func(t *testing.T) Store {
+		return NewGCS(newFakeGCSBucket(t, false, true).Client(), testBucket, "v")
 	})
 }
 

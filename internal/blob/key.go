@@ -5,9 +5,18 @@ import (
 	"strings"
 )
 
-// tempPrefix starts the names of the local store's in-flight temp files. Keys
-// may not use it so that temp files can never be listed or overwritten.
-const tempPrefix = ".blobtmp-"
+// tempPrefix starts the names of the local store's in-flight temp files and
+// lockPrefix those of its compare-and-swap lock files. Keys may not use them,
+// so these files can never be listed or overwritten as objects.
+const (
+	tempPrefix = ".blobtmp-"
+	lockPrefix = ".bloblock-"
+)
+
+// isReserved reports whether a file or key segment name belongs to the store.
+func isReserved(name string) bool {
+	return strings.HasPrefix(name, tempPrefix) || strings.HasPrefix(name, lockPrefix)
+}
 
 // ValidateKey rejects keys that could name something outside the store:
 // empty, absolute, with empty, "." or ".." segments, backslashes or NUL bytes.
@@ -27,8 +36,8 @@ func ValidateKey(key string) error {
 			return fmt.Errorf("blob: invalid key %q: empty segment", key)
 		case seg == "." || seg == "..":
 			return fmt.Errorf("blob: invalid key %q: %q segment", key, seg)
-		case strings.HasPrefix(seg, tempPrefix):
-			return fmt.Errorf("blob: invalid key %q: reserved %q prefix", key, tempPrefix)
+		case isReserved(seg):
+			return fmt.Errorf("blob: invalid key %q: reserved %q or %q prefix", key, tempPrefix, lockPrefix)
 		}
 	}
 	return nil

@@ -46,13 +46,16 @@ func (l *Local) path(key string) (string, error) {
 }
 
 // Put writes r to a temp file next to the target, syncs it and renames it
-// into place, so readers never see a partial object.
+// into place, so readers never see a partial object. The rename holds the
+// key's lock if PutIfGen gave it one.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader) error {
 	p, err := l.path(key)
 	if err != nil {
 		return err
 	}
-	err = l.writeVia(ctx, p, r, func(tmp string) error { return os.Rename(tmp, p) })
+	err = l.writeVia(ctx, p, r, func(tmp string) error {
+		return withKeyLockIfManaged(p, func() error { return os.Rename(tmp, p) })
+	})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -166,7 +169,7 @@ func (l *Local) Exists(ctx context.Context, key string) (bool, error) {
 }
 
 // List walks the directory under prefix and returns the matching keys,
-// sorted, skipping in-flight temp files.
+// sorted, skipping in-flight temp files and lock files.
 func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := validatePrefix(prefix); err != nil {
 		return nil, err
@@ -186,7 +189,7 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), tempPrefix) {
+		if !d.Type().IsRegular() || isReserved(d.Name()) {
 			return nil
 		}
 		rel, err := filepath.Rel(l.dir, p)
@@ -205,13 +208,20 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 	return keys, nil
 }
 
-// Delete removes the object; a missing key is not an error.
+// Delete removes the object (holding its lock if PutIfGen gave it one); a
+// missing key is not an error.
 func (l *Local) Delete(ctx context.Context, key string) error {
 	p, err := l.path(key)
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err = withKeyLockIfManaged(p, func() error {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	return nil

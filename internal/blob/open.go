@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	"cloud.google.com/go/storage"
@@ -13,6 +14,9 @@ import (
 // Option configures Open for gs:// URLs; it is ignored for local stores.
 type Option func(*openOptions)
 
+// emulatorHostEnv is the storage library's own switch to an emulator.
+const emulatorHostEnv = "STORAGE_EMULATOR_HOST"
+
 type openOptions struct {
 	endpoint        string
 	credentialsFile string
@@ -21,7 +25,9 @@ type openOptions struct {
 // WithEndpoint points the GCS client at an emulator or other endpoint, e.g.
 // "http://localhost:4443/storage/v1/". It disables authentication and uses
 // the JSON API for reads (emulators do not serve XML reads).
-// STORAGE_EMULATOR_HOST is honoured by the storage library without this.
+// Without it, STORAGE_EMULATOR_HOST=host:port does the same: the storage
+// library sends every request there unauthenticated, and Open switches
+// reads to the JSON API.
 func WithEndpoint(endpoint string) Option {
 	return func(o *openOptions) { o.endpoint = endpoint }
 }
@@ -69,8 +75,11 @@ func openGCS(ctx context.Context, bucket, prefix string, opts []Option) (*GCS, e
 		opt(&o)
 	}
 	var copts []option.ClientOption
-	if o.endpoint != "" {
+	switch {
+	case o.endpoint != "":
 		copts = append(copts, option.WithEndpoint(o.endpoint), option.WithoutAuthentication(), storage.WithJSONReads())
+	case os.Getenv(emulatorHostEnv) != "":
+		copts = append(copts, storage.WithJSONReads())
 	}
 	if o.credentialsFile != "" {
 		copts = append(copts, option.WithAuthCredentialsFile(option.ServiceAccount, o.credentialsFile))

@@ -13,12 +13,15 @@ import (
 // storeFactory returns a fresh, empty store for one subtest.
 type storeFactory func(t *testing.T) Store
 
+// storeCase is one behaviour, run on a fresh store.
+type storeCase struct {
+	name string
+	run  func(t *testing.T, s Store)
+}
+
 // testStore runs the behaviours every Store must have.
 func testStore(t *testing.T, newStore storeFactory) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s Store)
-	}{
+	tests := []storeCase{
 		{"RoundTrip", testRoundTrip},
 		{"NotFound", testNotFound},
 		{"PutIfAbsentTwice", testPutIfAbsentTwice},
@@ -28,7 +31,7 @@ func testStore(t *testing.T, newStore storeFactory) {
 		{"FailedPutKeepsOldObject", testFailedPutKeepsOldObject},
 		{"JSONRoundTrip", testJSONRoundTrip},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, casCases()...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}
 }
@@ -133,7 +136,7 @@ func testListSortedWithPrefix(t *testing.T, s Store) {
 
 func testInvalidKeysRejected(t *testing.T, s Store) {
 	ctx := context.Background()
-	bad := []string{"", "/etc/passwd", "../x", "a/../../x", "a/./b", "a//b", "a/", `a\b`, "a\x00b", ".blobtmp-1"}
+	bad := []string{"", "/etc/passwd", "../x", "a/../../x", "a/./b", "a//b", "a/", `a\b`, "a\x00b", ".blobtmp-1", "x/.bloblock-m.json"}
 	for _, key := range bad {
 		if err := s.Put(ctx, key, strings.NewReader("x")); err == nil {
 			t.Errorf("Put(%q) succeeded", key)
@@ -143,6 +146,12 @@ func testInvalidKeysRejected(t *testing.T, s Store) {
 		}
 		if _, err := s.Get(ctx, key); err == nil || errors.Is(err, ErrNotFound) {
 			t.Errorf("Get(%q) err = %v, want a validation error", key, err)
+		}
+		if _, _, err := s.GetGen(ctx, key); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("GetGen(%q) err = %v, want a validation error", key, err)
+		}
+		if err := s.PutIfGen(ctx, key, strings.NewReader("x"), ""); err == nil {
+			t.Errorf("PutIfGen(%q) succeeded", key)
 		}
 		if _, err := s.Exists(ctx, key); err == nil {
 			t.Errorf("Exists(%q) succeeded", key)

@@ -25,6 +25,7 @@ type AliasMove struct {
 	Previous int       `json:"previous"` // the version it pointed at before (0 = none)
 	Reason   string    `json:"reason"`
 	Forced   bool      `json:"forced,omitempty"`
+	Rollback bool      `json:"rollback,omitempty"`
 	RunID    string    `json:"run_id,omitempty"`
 }
 
@@ -98,12 +99,18 @@ func (r Registry) Rollback(ctx context.Context, ticker, reason string) (Manifest
 		if cur == 0 {
 			return fmt.Errorf("%s has no champion to roll back", ticker)
 		}
+		// The move that made cur champion (rollbacks aside) says what came before.
 		for i := len(m.History) - 1; i >= 0; i-- {
 			h := m.History[i]
-			if h.Alias == Champion && h.Version == cur && h.Previous != 0 {
-				m.move(Champion, h.Previous, r.now(), "rollback from v"+fmt.Sprint(cur)+": "+reason, true, "")
-				return nil
+			if h.Alias != Champion || h.Version != cur || h.Rollback {
+				continue
 			}
+			if h.Previous == 0 {
+				break
+			}
+			m.move(Champion, h.Previous, r.now(), "rollback from v"+fmt.Sprint(cur)+": "+reason, true, "")
+			m.History[len(m.History)-1].Rollback = true
+			return nil
 		}
 		return fmt.Errorf("%s v%d has no previous champion to roll back to", ticker, cur)
 	})

@@ -55,7 +55,7 @@ func TestChampionChallengerAndRollback(t *testing.T) {
 		t.Fatalf("after rollback the champion is v%d, want v1", m.Aliases[Champion])
 	}
 	last := m.History[len(m.History)-1]
-	if last.Alias != Champion || last.Version != 1 || last.Previous != 2 || !last.Forced {
+	if last.Alias != Champion || last.Version != 1 || last.Previous != 2 || !last.Forced || !last.Rollback {
 		t.Fatalf("rollback recorded as %+v", last)
 	}
 	if _, err := r.SetAlias(ctx, "T", Champion, 9, "x", false, ""); !errors.Is(err, ErrNoVersion) {

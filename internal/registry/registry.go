@@ -105,19 +105,19 @@ type claim struct {
 	RunID string `json:"run_id"`
 }
 
-// Register stores files as a new version of ticker and appends it to the
+// Register stores files as a new version of ticker and adds it to the
 // manifest. It is idempotent per run: registering the same run again returns
 // the version it already has. The version number is claimed with a
-// create-if-absent write, so two runs never share a number.
+// create-if-absent write, so two runs never share a number, and the manifest
+// is changed with a compare-and-swap (Update), so concurrent registrations
+// of one ticker all land.
 func (r Registry) Register(ctx context.Context, ticker string, v Version, files map[string][]byte) (Version, error) {
 	m, err := r.Manifest(ctx, ticker)
 	if err != nil && !errors.Is(err, ErrNoModel) {
 		return Version{}, err
 	}
-	for _, existing := range m.Versions {
-		if existing.RunID == v.RunID {
-			return existing, nil
-		}
+	if existing, ok := m.byRun(v.RunID); ok {
+		return existing, nil
 	}
 	next := 1
 	if last, ok := m.Latest(); ok {
@@ -137,12 +137,14 @@ func (r Registry) Register(ctx context.Context, ticker string, v Version, files 
 			return Version{}, fmt.Errorf("write %s v%d %s: %w", ticker, n, name, err)
 		}
 	}
-	m.Ticker = ticker
-	m.Versions = append(m.Versions, v)
-	if err := blob.PutJSON(ctx, r.Store, manifestKey(ticker), m); err != nil {
-		return Version{}, fmt.Errorf("write manifest of %s: %w", ticker, err)
+	var registered Version
+	if _, err := r.Update(ctx, ticker, func(m *Manifest) error {
+		registered = m.addVersion(v)
+		return nil
+	}); err != nil {
+		return Version{}, err
 	}
-	return v, nil
+	return registered, nil
 }
 
 // claimVersion takes the first free version number from next on; a claim
