@@ -74,7 +74,7 @@ func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult
 			out.ValCurve = append(out.ValCurve, v)
 			out.Best = math.Min(out.Best, v)
 			out.Epochs = c.Epoch
-			if in.Pruner.ShouldPrune(c.Epoch, v, in.Reference) {
+			if in.Pruner.ShouldPrune(c.Epoch, out.Best, in.Reference) { // Optuna: this trial's best so far vs the others at this epoch
 				return errPruned
 			}
 			return nil

@@ -69,7 +69,9 @@ func Tune(ctx workflow.Context, in TuneInput) (TuneResult, error) {
 				rec.Best = math.Inf(1)
 			} else {
 				rec.ValCurve, rec.Best, rec.Pruned, rec.Epochs = r.ValCurve, r.Best, r.Pruned, r.Epochs
-				curves = append(curves, r.ValCurve)
+				if !r.Pruned { // the median rule compares against completed trials
+					curves = append(curves, r.ValCurve)
+				}
 				history = append(history, hpo.Observation{Point: point, Value: r.Best, Pruned: r.Pruned, Step: r.Epochs})
 			}
 			out.Trials = append(out.Trials, rec)

@@ -1,16 +1,22 @@
 // Package hpo is hyperparameter search: a search space, seeded samplers
-// (random and TPE) and the median pruning rule. It is deterministic given
-// its inputs, so it can run inside Temporal workflow code.
+// (random and TPE), the median pruning rule and the choice of the best
+// trial. Everything is a pure function of its inputs — no clock, no
+// goroutines, no global random source, no order taken from map iteration —
+// so it can run inside Temporal workflow code and replay identically.
 package hpo
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
 
+// ErrInvalidSpace is wrapped by every error Space.Validate returns.
+var ErrInvalidSpace = errors.New("invalid search space")
+
 // Parameter kinds.
 const (
-	KindInt      = "int"      // integer in [Low, High]
+	KindInt      = "int"      // whole number in [Low, High]
 	KindFloat    = "float"    // uniform in [Low, High]
 	KindLogFloat = "logfloat" // log-uniform in [Low, High], Low > 0
 	KindChoice   = "choice"   // one of Choices
@@ -25,15 +31,15 @@ type Param struct {
 	Choices []float64 `json:"choices,omitempty"`
 }
 
-// Space is an ordered list of parameters.
+// Space is an ordered list of parameters; samplers draw them in this order.
 type Space []Param
 
-// Point is one configuration (ints as whole floats).
+// Point is one sampled configuration (ints as whole floats).
 type Point map[string]float64
 
-// DefaultSpace is the reference project's search space: units 32–128,
+// DefaultSpace is the LSTM forecaster's search space: units 32–128,
 // layers 1–3, dropout 0.1–0.5, learning rate 1e-4–1e-2 on a log scale,
-// batch 32, 64 or 128.
+// batch size 32, 64 or 128.
 func DefaultSpace() Space {
 	return Space{
 		{Name: "units", Kind: KindInt, Low: 32, High: 128},
@@ -44,74 +50,55 @@ func DefaultSpace() Space {
 	}
 }
 
-// Validate rejects empty names, duplicates, unknown kinds and bad ranges.
+// Validate rejects empty and duplicate names, unknown kinds, non-finite or
+// empty ranges (Low ≥ High), int bounds that are not whole, log scales with
+// Low ≤ 0, and choice lists that are empty, non-finite or repeat a value.
 func (s Space) Validate() error {
-	seen := map[string]bool{}
-	for _, p := range s {
-		switch {
-		case p.Name == "":
-			return fmt.Errorf("a parameter has no name")
-		case seen[p.Name]:
-			return fmt.Errorf("parameter %q appears twice", p.Name)
+	seen := make(map[string]bool, len(s))
+	for i, p := range s {
+		if p.Name == "" {
+			return fmt.Errorf("%w: parameter %d has no name", ErrInvalidSpace, i)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("%w: parameter %q appears twice", ErrInvalidSpace, p.Name)
 		}
 		seen[p.Name] = true
-		switch p.Kind {
-		case KindInt, KindFloat, KindLogFloat:
-			if !(p.Low < p.High) {
-				return fmt.Errorf("parameter %q: low %g must be below high %g", p.Name, p.Low, p.High)
-			}
-			if p.Kind == KindLogFloat && p.Low <= 0 {
-				return fmt.Errorf("parameter %q: a log scale needs low > 0, got %g", p.Name, p.Low)
-			}
-		case KindChoice:
-			if len(p.Choices) == 0 {
-				return fmt.Errorf("parameter %q: no choices", p.Name)
-			}
-		default:
-			return fmt.Errorf("parameter %q: unknown kind %q", p.Name, p.Kind)
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("%w: parameter %q: %w", ErrInvalidSpace, p.Name, err)
 		}
 	}
 	return nil
 }
 
-// toUnit maps a value of p into the internal search coordinate: [low, high]
-// for floats and ints, log of the value for logfloat, the index for choices.
-func (p Param) toUnit(v float64) float64 {
+func (p Param) validate() error {
 	switch p.Kind {
-	case KindLogFloat:
-		return math.Log(v)
+	case KindInt, KindFloat, KindLogFloat:
+		switch {
+		case !finite(p.Low) || !finite(p.High):
+			return fmt.Errorf("bounds [%g, %g] must be finite", p.Low, p.High)
+		case p.Low >= p.High:
+			return fmt.Errorf("low %g must be below high %g", p.Low, p.High)
+		case p.Kind == KindInt && (p.Low != math.Round(p.Low) || p.High != math.Round(p.High)):
+			return fmt.Errorf("int bounds [%g, %g] must be whole", p.Low, p.High)
+		case p.Kind == KindLogFloat && p.Low <= 0:
+			return fmt.Errorf("a log scale needs low > 0, got %g", p.Low)
+		}
 	case KindChoice:
+		if len(p.Choices) == 0 {
+			return errors.New("no choices")
+		}
 		for i, c := range p.Choices {
-			if c == v {
-				return float64(i)
+			if !finite(c) {
+				return fmt.Errorf("choice %g is not finite", c)
+			}
+			if p.choiceIndex(c) != i {
+				return fmt.Errorf("choice %g appears twice", c)
 			}
 		}
-		return 0
+	default:
+		return fmt.Errorf("unknown kind %q (want int, float, logfloat or choice)", p.Kind)
 	}
-	return v
+	return nil
 }
 
-// bounds are the internal coordinate's range.
-func (p Param) bounds() (float64, float64) {
-	switch p.Kind {
-	case KindLogFloat:
-		return math.Log(p.Low), math.Log(p.High)
-	case KindInt:
-		return p.Low - 0.5, p.High + 0.5 // each integer gets an equal share
-	}
-	return p.Low, p.High
-}
-
-// fromUnit maps an internal coordinate back to a valid value of p.
-func (p Param) fromUnit(u float64) float64 {
-	switch p.Kind {
-	case KindLogFloat:
-		return math.Min(p.High, math.Max(p.Low, math.Exp(u)))
-	case KindInt:
-		return math.Min(p.High, math.Max(p.Low, math.Round(u)))
-	case KindChoice:
-		i := int(math.Round(u))
-		return p.Choices[max(0, min(len(p.Choices)-1, i))]
-	}
-	return math.Min(p.High, math.Max(p.Low, u))
-}
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,23 +1,24 @@
 package hpo
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
-	"sort"
 )
 
-// TPEOptions tune the Tree-structured Parzen Estimator.
+// TPEOptions tune the Tree-structured Parzen Estimator; zero fields take
+// the defaults.
 type TPEOptions struct {
-	Startup    int     // random trials before modelling (default 5)
-	Gamma      float64 // share of observations counted as good (default 0.25)
-	Candidates int     // draws from l(x) scored by l(x)/g(x) (default 24)
+	Startup    int     `json:"startup,omitempty"`    // trials with a finite value before modelling (default 5)
+	Gamma      float64 `json:"gamma,omitempty"`      // share of them counted as good, in (0, 1) (default 0.25)
+	Candidates int     `json:"candidates,omitempty"` // draws from l(x) scored by l(x)/g(x) (default 24)
 }
 
 func (o TPEOptions) withDefaults() TPEOptions {
 	if o.Startup <= 0 {
 		o.Startup = 5
 	}
-	if o.Gamma <= 0 || o.Gamma >= 1 {
+	if !(o.Gamma > 0 && o.Gamma < 1) {
 		o.Gamma = 0.25
 	}
 	if o.Candidates <= 0 {
@@ -26,45 +27,50 @@ func (o TPEOptions) withDefaults() TPEOptions {
 	return o
 }
 
+// NewTPE is univariate TPE (Bergstra et al. 2011, as Optuna's
+// TPESampler with multivariate=false):
+//
+//   - While fewer than Startup observations have a finite value it samples
+//     exactly as NewRandom with the same seed would.
+//   - Then it ranks the history (see ranked: finished trials by value, then
+//     pruned ones, deepest first, then diverged ones) and takes the best
+//     ceil(Gamma·n) as good and the rest as bad, n being the number of
+//     finite values (so diverged trials are never good).
+//   - Per parameter, independently and in space order, it fits a Parzen
+//     estimator to the good values, l, and one to the bad, g (parzen.go;
+//     log space for logfloat, ints discrete, choices categorical), draws
+//     Candidates values from l and keeps the one with the largest
+//     log l(x) − log g(x) (the first on a tie).
+//
+// A history point that lacks a parameter, or has a value that parameter
+// cannot take (a choice not in the list, NaN, ≤ 0 on a log scale), does not
+// inform that parameter's estimators; values outside the range are
+// clipped to it.
+func NewTPE(space Space, seed int64, opts TPEOptions) Sampler {
+	return tpe{space: space, seed: seed, opts: opts.withDefaults()}
+}
+
 type tpe struct {
 	space Space
 	seed  int64
 	opts  TPEOptions
 }
 
-// NewTPE is univariate TPE (Bergstra et al. 2011, as in Optuna): once
-// Startup trials have a finite value, the observations are split into the
-// best ceil(γ·n) ("good") and the rest; per parameter a Parzen estimator
-// of each group — Gaussians at the observed values (in log space for
-// logfloat), bandwidth the larger distance to a sorted neighbour, clipped
-// to [range/min(100, 1+n), range], plus one prior Gaussian over the whole
-// range — is
-// fitted; Candidates values drawn from the good estimator l are scored by
-// l(x)/g(x) and the best one kept. Choices use categorical estimators with
-// add-one smoothing. Pruned trials count with the value they reached:
-// they are evidence of a bad region.
-func NewTPE(space Space, seed int64, opts TPEOptions) Sampler {
-	return tpe{space: space, seed: seed, opts: opts.withDefaults()}
-}
-
 func (t tpe) Sample(trial int, history []Observation) (Point, error) {
-	rng := trialRand(t.seed, trial)
-	var obs []Observation
-	for _, o := range history {
-		if !math.IsNaN(o.Value) && !math.IsInf(o.Value, 0) {
-			obs = append(obs, o)
-		}
+	if err := checkTrial(t.space, trial); err != nil {
+		return nil, fmt.Errorf("tpe sampler: %w", err)
 	}
-	if len(obs) < t.opts.Startup {
+	rng := trialRand(t.seed, trial)
+	obs, nFinite := ranked(history)
+	if nFinite < t.opts.Startup {
 		return uniformPoint(t.space, rng), nil
 	}
-	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Value < obs[j].Value })
-	nGood := int(math.Ceil(t.opts.Gamma * float64(len(obs))))
+	nGood := int(math.Ceil(t.opts.Gamma * float64(nFinite)))
 	good, bad := obs[:nGood], obs[nGood:]
-	p := Point{}
+	p := make(Point, len(t.space))
 	for _, prm := range t.space {
-		if c, ok := asChoice(prm); ok {
-			p[prm.Name] = t.sampleChoice(c, good, bad, rng)
+		if prm.Kind == KindChoice {
+			p[prm.Name] = t.sampleChoice(prm, good, bad, rng)
 		} else {
 			p[prm.Name] = t.sampleNumeric(prm, good, bad, rng)
 		}
@@ -74,138 +80,54 @@ func (t tpe) Sample(trial int, history []Observation) (Point, error) {
 
 func (t tpe) sampleNumeric(prm Param, good, bad []Observation, rng *rand.Rand) float64 {
 	lo, hi := prm.bounds()
-	l := newParzen(coords(prm, good), lo, hi)
-	g := newParzen(coords(prm, bad), lo, hi)
-	bestX, bestScore := 0.0, math.Inf(-1)
+	discrete := prm.Kind == KindInt
+	l := newParzen(coords(prm, good), lo, hi, discrete)
+	g := newParzen(coords(prm, bad), lo, hi, discrete)
+	best, bestScore := 0.0, math.Inf(-1)
 	for i := 0; i < t.opts.Candidates; i++ {
 		x := l.sample(rng)
-		if s := l.logPDF(x) - g.logPDF(x); s > bestScore {
-			bestX, bestScore = x, s
+		if s := l.logDensity(x) - g.logDensity(x); s > bestScore {
+			best, bestScore = x, s
 		}
 	}
-	return prm.fromUnit(bestX)
+	return prm.value(best)
 }
 
 func (t tpe) sampleChoice(prm Param, good, bad []Observation, rng *rand.Rand) float64 {
-	weights := func(obs []Observation) []float64 {
-		w := make([]float64, len(prm.Choices))
-		for i := range w {
-			w[i] = 1 // add-one smoothing
-		}
-		for _, o := range obs {
-			w[int(prm.toUnit(o.Point[prm.Name]))]++
-		}
-		return w
-	}
-	l, g := weights(good), weights(bad)
-	sum := func(v []float64) float64 {
-		s := 0.0
-		for _, x := range v {
-			s += x
-		}
-		return s
-	}
-	sl, sg := sum(l), sum(g)
+	k := len(prm.Choices)
+	l, g := newCategorical(indices(prm, good), k), newCategorical(indices(prm, bad), k)
 	best, bestScore := 0, math.Inf(-1)
 	for i := 0; i < t.opts.Candidates; i++ {
-		c := drawIndex(l, sl, rng)
-		if s := math.Log(l[c]/sl) - math.Log(g[c]/sg); s > bestScore {
+		c := l.sample(rng)
+		if s := math.Log(l[c]) - math.Log(g[c]); s > bestScore {
 			best, bestScore = c, s
 		}
 	}
 	return prm.Choices[best]
 }
 
-// asChoice treats a choice, or an int with at most 10 values (layers), as
-// categorical: a handful of levels is better modelled by counts than by
-// Gaussians, which would lock onto the first good level.
-func asChoice(prm Param) (Param, bool) {
-	switch {
-	case prm.Kind == KindChoice:
-		return prm, true
-	case prm.Kind == KindInt && prm.High-prm.Low < 10:
-		c := Param{Name: prm.Name, Kind: KindChoice}
-		for v := prm.Low; v <= prm.High; v++ {
-			c.Choices = append(c.Choices, v)
-		}
-		return c, true
-	}
-	return prm, false
-}
-
+// coords are the usable internal coordinates of prm in obs.
 func coords(prm Param, obs []Observation) []float64 {
-	out := make([]float64, len(obs))
-	for i, o := range obs {
-		out[i] = prm.toUnit(o.Point[prm.Name])
+	var out []float64
+	for _, o := range obs {
+		if v, ok := o.Point[prm.Name]; ok {
+			if c, ok := prm.coord(v); ok {
+				out = append(out, c)
+			}
+		}
 	}
 	return out
 }
 
-func drawIndex(w []float64, total float64, rng *rand.Rand) int {
-	x := rng.Float64() * total
-	for i, v := range w {
-		if x < v {
-			return i
-		}
-		x -= v
-	}
-	return len(w) - 1
-}
-
-// parzen is an equally weighted mixture of Gaussians truncated to [lo, hi]
-// (the prior component is centred mid-range with the whole range as sigma).
-type parzen struct {
-	mus, sigmas []float64
-	lo, hi      float64
-}
-
-func newParzen(points []float64, lo, hi float64) parzen {
-	width := hi - lo
-	mus := append(append([]float64{}, points...), (lo+hi)/2)
-	sort.Float64s(mus)
-	sigmas := make([]float64, len(mus))
-	for i, m := range mus {
-		left, right := m-lo, hi-m
-		if i > 0 {
-			left = m - mus[i-1]
-		}
-		if i+1 < len(mus) {
-			right = mus[i+1] - m
-		}
-		// Optuna's "magic clip": no bandwidth below width/min(100, 1+n),
-		// so a few clustered good points do not collapse the search.
-		floor := width / math.Min(100, float64(1+len(points)))
-		sigmas[i] = math.Min(width, math.Max(floor, math.Max(left, right)))
-	}
-	// The prior keeps the whole range reachable.
-	for i, m := range mus {
-		if m == (lo+hi)/2 {
-			sigmas[i] = width
-			break
+// indices are the usable choice indices of prm in obs.
+func indices(prm Param, obs []Observation) []int {
+	var out []int
+	for _, o := range obs {
+		if v, ok := o.Point[prm.Name]; ok {
+			if i := prm.choiceIndex(v); i >= 0 {
+				out = append(out, i)
+			}
 		}
 	}
-	return parzen{mus: mus, sigmas: sigmas, lo: lo, hi: hi}
+	return out
 }
-
-func (p parzen) sample(rng *rand.Rand) float64 {
-	k := rng.Intn(len(p.mus))
-	for {
-		x := p.mus[k] + p.sigmas[k]*rng.NormFloat64()
-		if x >= p.lo && x <= p.hi {
-			return x
-		}
-	}
-}
-
-func (p parzen) logPDF(x float64) float64 {
-	sum := 0.0
-	for i, m := range p.mus {
-		s := p.sigmas[i]
-		z := (x - m) / s
-		mass := normCDF((p.hi-m)/s) - normCDF((p.lo-m)/s)
-		sum += math.Exp(-0.5*z*z) / (s * math.Sqrt(2*math.Pi) * math.Max(mass, 1e-12))
-	}
-	return math.Log(sum / float64(len(p.mus)))
-}
-
-func normCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
