@@ -122,6 +122,29 @@ func (m *LSTM) createTensors(vals []float32) error {
 	return nil
 }
 
+// paramViews makes this forward pass's views of the flat parameters. They
+// are made per pass, not once: a view kept across the optimizer's in-place
+// updates of its base makes autograd regenerate its history on every use,
+// and LibTorch's memory grew by ~0.5 MB a step (1.2 GB over a 45-epoch NFLX
+// run) until the views were made fresh.
+func (m *LSTM) paramViews() ([]*ts.Tensor, error) {
+	views := make([]*ts.Tensor, 0, len(m.names))
+	for i, name := range m.names {
+		n, err := m.all.Narrow(0, int64(m.offsets[i]), int64(numel(m.shapes[i])), false)
+		if err != nil {
+			free(views...)
+			return nil, fmt.Errorf("view %s: %w", name, err)
+		}
+		v, err := n.View(m.shapes[i], true)
+		if err != nil {
+			free(views...)
+			return nil, fmt.Errorf("view %s: %w", name, err)
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}
+
 // split cuts a flat value slice into named parameters.
 func (m *LSTM) split(flat []float32) map[string][]float32 {
 	out := make(map[string][]float32, len(m.names))
@@ -175,8 +198,13 @@ func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error
 		return nil, fmt.Errorf("lstm c0: %w", err)
 	}
 	defer free(c0)
+	views, err := m.paramViews()
+	if err != nil {
+		return nil, err
+	}
+	defer free(views...)
 	nl := 4 * m.cfg.Layers
-	out, hn, cn, err := ts.Lstm(x, []*ts.Tensor{h0, c0}, m.views[:nl], true, int64(m.cfg.Layers), m.cfg.Dropout, train, false, true)
+	out, hn, cn, err := ts.Lstm(x, []*ts.Tensor{h0, c0}, views[:nl], true, int64(m.cfg.Layers), m.cfg.Dropout, train, false, true)
 	if err != nil {
 		return nil, fmt.Errorf("lstm: %w", err)
 	}
@@ -185,7 +213,7 @@ func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error
 	if err != nil {
 		return nil, fmt.Errorf("lstm last step: %w", err)
 	}
-	y, err := ts.Linear(last, m.views[nl], m.views[nl+1])
+	y, err := ts.Linear(last, views[nl], views[nl+1])
 	free(last)
 	if err != nil {
 		return nil, fmt.Errorf("dense head: %w", err)

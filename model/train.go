@@ -85,7 +85,7 @@ func (m *LSTM) Fit(ctx context.Context, train, val Dataset, o FitOptions) (FitRe
 	if err := val.check(m.cfg); err != nil {
 		return FitResult{}, fmt.Errorf("validation set: %w", err)
 	}
-	opt, err := newAdam([]*ts.Tensor{m.all}, [][]int64{{int64(m.total)}}, p.LearningRate, m.device)
+	opt, err := newAdam(m.all, m.total, p.LearningRate, m.device)
 	if err != nil {
 		return FitResult{}, err
 	}
@@ -186,10 +186,10 @@ func (m *LSTM) endEpoch(st *Checkpoint, opt *adam, point EpochLoss, p TrainParam
 	if st.weights, err = m.values(); err != nil {
 		return fmt.Errorf("snapshot weights: %w", err)
 	}
-	if st.adamM, err = m.readFlat(opt.m[0]); err != nil {
+	if st.adamM, err = m.readFlat(opt.m); err != nil {
 		return fmt.Errorf("snapshot adam: %w", err)
 	}
-	if st.adamV, err = m.readFlat(opt.v[0]); err != nil {
+	if st.adamV, err = m.readFlat(opt.v); err != nil {
 		return fmt.Errorf("snapshot adam: %w", err)
 	}
 	return nil
@@ -203,10 +203,10 @@ func (m *LSTM) restore(opt *adam, c *Checkpoint) (*Checkpoint, error) {
 	if err := m.setValues(c.weights); err != nil {
 		return nil, err
 	}
-	if err := m.writeFlat(opt.m[0], c.adamM); err != nil {
+	if err := m.writeFlat(opt.m, c.adamM); err != nil {
 		return nil, err
 	}
-	if err := m.writeFlat(opt.v[0], c.adamV); err != nil {
+	if err := m.writeFlat(opt.v, c.adamV); err != nil {
 		return nil, err
 	}
 	opt.step = c.Step
@@ -215,7 +215,7 @@ func (m *LSTM) restore(opt *adam, c *Checkpoint) (*Checkpoint, error) {
 
 // step runs forward, backward, optional clipping and one Adam update on
 // rows idx; it returns the batch loss and the gradient norm.
-func (m *LSTM) step(opt *adam, d Dataset, idx []int, clip float64) (float64, float64, error) {
+func (m *LSTM) step(opt *adam, d Dataset, idx []int, clipNorm float64) (float64, float64, error) {
 	x, y, err := m.batchTensors(d, idx)
 	if err != nil {
 		return 0, 0, err
@@ -230,17 +230,18 @@ func (m *LSTM) step(opt *adam, d Dataset, idx []int, clip float64) (float64, flo
 		return 0, 0, fmt.Errorf("mse: %w", err)
 	}
 	defer free(loss)
-	if err := opt.zeroGrad(); err != nil {
-		return 0, 0, err
-	}
-	if err := loss.Backward(); err != nil {
-		return 0, 0, fmt.Errorf("backward: %w", err)
-	}
-	norm, err := opt.clipGradNorm(clip)
+	g, err := opt.gradient(loss)
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := opt.update(); err != nil {
+	g, norm, err := clip(g, clipNorm)
+	if err != nil {
+		free(g)
+		return 0, 0, err
+	}
+	err = opt.update(g)
+	free(g)
+	if err != nil {
 		return 0, 0, err
 	}
 	v, err := loss.Float64Value([]int64{})
