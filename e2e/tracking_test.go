@@ -35,7 +35,7 @@ func checkTracking(t *testing.T, s *stack, res pipeline.TrainingResult, apiURL s
 	for _, st := range rec.Steps {
 		steps[st.Name] = st
 	}
-	for _, name := range []string{"ingest", "validate", "clean", "plot", "scale", "window", "train", "evaluate", "register"} {
+	for _, name := range []string{"ingest", "validate", "clean", "plot", "scale", "window", "train", "evaluate", "register", "promote"} {
 		st, ok := steps[name]
 		if !ok {
 			t.Errorf("run record has no step %s", name)
@@ -80,8 +80,8 @@ func checkTracking(t *testing.T, s *stack, res pipeline.TrainingResult, apiURL s
 	if err := v.Get(&p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Stage != "register" || p.Epoch != len(res.Curve) {
-		t.Fatalf("progress after the run = %+v, want stage register at epoch %d", p, len(res.Curve))
+	if p.Stage != "promote" || p.Epoch != len(res.Curve) {
+		t.Fatalf("progress after the run = %+v, want stage promote at epoch %d", p, len(res.Curve))
 	}
 
 	// Search attributes: the run is found by ticker and model version.
