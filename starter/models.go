@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
@@ -27,9 +26,9 @@ func openRegistry(ctx context.Context, name string, args []string, getenv func(s
 	if err := fs.Parse(args); err != nil {
 		return registry.Registry{}, nil, err
 	}
-	store, err := blob.Open(ctx, cfg.Store)
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return registry.Registry{}, nil, fmt.Errorf("open store %s: %w", cfg.Store, err)
+		return registry.Registry{}, nil, err
 	}
 	return registry.Registry{Store: store}, fs, nil
 }

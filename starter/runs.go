@@ -9,7 +9,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/report"
@@ -33,9 +32,9 @@ func listRuns(ctx context.Context, args []string, stdout io.Writer, getenv func(
 			return err
 		}
 	}
-	store, err := blob.Open(ctx, cfg.Store)
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+		return err
 	}
 	list, err := runs.List(ctx, store, t)
 	if err != nil {
@@ -71,9 +70,9 @@ func showRun(ctx context.Context, args []string, stdout io.Writer, getenv func(s
 	if fs.NArg() != 1 {
 		return errors.New("usage: starter run [--json] RUN_ID")
 	}
-	store, err := blob.Open(ctx, cfg.Store)
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+		return err
 	}
 	rec, err := runs.Read(ctx, store, fs.Arg(0))
 	if err != nil {

@@ -65,9 +65,9 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	store, err := blob.Open(ctx, cfg.Store)
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+		return err
 	}
 	source, err := src.resolve(ctx, store)
 	if err != nil {

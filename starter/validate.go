@@ -11,7 +11,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 )
@@ -36,9 +35,9 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, getenv f
 	if err != nil {
 		return err
 	}
-	store, err := blob.Open(ctx, cfg.Store)
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+		return err
 	}
 	source, err := src.resolve(ctx, store)
 	if err != nil {

@@ -3,10 +3,12 @@
 package config
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -20,6 +22,8 @@ type Config struct {
 	APIAddr         string // listen address of the HTTP API
 	UIURL           string // base URL of the Temporal Web UI, for links
 	YahooURL        string // base URL of the Yahoo Finance chart API (a local server in tests)
+	GCSCredentials  string // service-account key file for gs:// stores ("" = Application Default Credentials)
+	GCSEndpoint     string // GCS endpoint of an emulator ("" = Google's, or STORAGE_EMULATOR_HOST)
 }
 
 // FromEnv reads FINSIGHT_* variables (and TEMPORAL_ADDRESS), with defaults
@@ -40,6 +44,8 @@ func FromEnv(getenv func(string) string) Config {
 		APIAddr:         get("FINSIGHT_API_ADDR", "127.0.0.1:8080"),
 		UIURL:           get("FINSIGHT_UI_URL", "http://127.0.0.1:8233"),
 		YahooURL:        get("FINSIGHT_YAHOO_URL", "https://query1.finance.yahoo.com"),
+		GCSCredentials:  get("FINSIGHT_GCS_CREDENTIALS", ""),
+		GCSEndpoint:     get("FINSIGHT_GCS_ENDPOINT", ""),
 	}
 }
 
@@ -53,6 +59,24 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.APIAddr, "addr", c.APIAddr, "HTTP API listen address (env FINSIGHT_API_ADDR)")
 	fs.StringVar(&c.UIURL, "ui", c.UIURL, "Temporal Web UI base URL, for links (env FINSIGHT_UI_URL)")
 	fs.StringVar(&c.YahooURL, "yahoo-url", c.YahooURL, "Yahoo Finance chart API base URL (env FINSIGHT_YAHOO_URL)")
+	fs.StringVar(&c.GCSCredentials, "gcs-credentials", c.GCSCredentials, "service-account key file for gs:// stores; default ADC (env FINSIGHT_GCS_CREDENTIALS)")
+	fs.StringVar(&c.GCSEndpoint, "gcs-endpoint", c.GCSEndpoint, "GCS emulator endpoint (env FINSIGHT_GCS_ENDPOINT)")
+}
+
+// OpenStore opens the configured blob store.
+func (c Config) OpenStore(ctx context.Context) (blob.Store, error) {
+	var opts []blob.Option
+	if c.GCSCredentials != "" {
+		opts = append(opts, blob.WithCredentialsFile(c.GCSCredentials))
+	}
+	if c.GCSEndpoint != "" {
+		opts = append(opts, blob.WithEndpoint(c.GCSEndpoint))
+	}
+	s, err := blob.Open(ctx, c.Store, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", c.Store, err)
+	}
+	return s, nil
 }
 
 // WorkflowURL links a workflow in the Web UI.

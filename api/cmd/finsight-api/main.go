@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/api"
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/model"
 )
@@ -33,9 +32,9 @@ func main() {
 func run(cfg config.Config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := blob.Open(ctx, cfg.Store)
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store, err)
+		return err
 	}
 	device, err := model.ParseDevice(cfg.Device)
 	if err != nil {
