@@ -16,14 +16,18 @@ import (
 // nonRetryable are the error types no retry can fix.
 var nonRetryable = []string{activities.ErrInvalidData, activities.ErrInvalidParams, activities.ErrNotFound, activities.ErrCorrupt}
 
+// retry backs off exponentially (×2) from initial up to maxInterval, for
+// at most attempts tries, and never retries the error types no retry fixes.
+func retry(initial, maxInterval time.Duration, attempts int32) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{InitialInterval: initial, BackoffCoefficient: 2, MaximumInterval: maxInterval,
+		MaximumAttempts: attempts, NonRetryableErrorTypes: nonRetryable}
+}
+
 // ingestOptions: reads an upload and writes Arrow; I/O may fail transiently.
 func ingestOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			MaximumAttempts: 5, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(time.Second, 30*time.Second, 5),
 	}
 }
 
@@ -32,10 +36,7 @@ func ingestOptions() workflow.ActivityOptions {
 func transformOptions() workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second,
-			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(500*time.Millisecond, 10*time.Second, 3),
 	}
 }
 
@@ -49,10 +50,7 @@ func trainOptions(queue string) workflow.ActivityOptions {
 		StartToCloseTimeout: 6 * time.Hour,
 		HeartbeatTimeout:    30 * time.Second,
 		WaitForCancellation: true,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(5*time.Second, time.Minute, 3),
 	}
 }
 
@@ -61,10 +59,7 @@ func evaluateOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           queue,
 		StartToCloseTimeout: 15 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
 	}
 }
 
@@ -72,10 +67,7 @@ func evaluateOptions(queue string) workflow.ActivityOptions {
 func registerOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			MaximumAttempts: 10, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(time.Second, 30*time.Second, 10),
 	}
 }
 
@@ -87,10 +79,7 @@ func trialOptions(queue string) workflow.ActivityOptions {
 		StartToCloseTimeout: 2 * time.Hour,
 		HeartbeatTimeout:    30 * time.Second,
 		WaitForCancellation: true,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			MaximumAttempts: 2, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(5*time.Second, time.Minute, 2),
 	}
 }
 
@@ -107,10 +96,7 @@ func trainingQueue(device string) string {
 func reportOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
 	}
 }
 
@@ -119,10 +105,7 @@ func reportOptions() workflow.ActivityOptions {
 func downloadOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			MaximumAttempts: 6, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(time.Second, time.Minute, 6),
 	}
 }
 
@@ -130,9 +113,6 @@ func downloadOptions() workflow.ActivityOptions {
 func plotOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			MaximumAttempts: 3, NonRetryableErrorTypes: nonRetryable,
-		},
+		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
 	}
 }
