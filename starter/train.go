@@ -88,9 +88,9 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	if err := in.Transform.Validate(); err != nil {
 		return err
 	}
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: quietLogger{}})
+	c, err := dial(cfg)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		return err
 	}
 	defer c.Close()
 	in.SearchAttributes = hasSearchAttributes(ctx, c, cfg.Namespace)

@@ -43,9 +43,9 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, getenv f
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: quietLogger{}})
+	c, err := dial(cfg)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		return err
 	}
 	defer c.Close()
 	id := fmt.Sprintf("validate-%s-%s-%d", t, source.idPart, time.Now().UnixNano())
