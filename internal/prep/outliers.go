@@ -188,16 +188,3 @@ func logReturns(v []float64) []float64 {
 	}
 	return out
 }
-
-// quantileSorted interpolates the q-quantile of sorted values.
-func quantileSorted(s []float64, q float64) float64 {
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	pos := q * float64(len(s)-1)
-	i := int(pos)
-	if i+1 >= len(s) {
-		return s[len(s)-1]
-	}
-	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
-}

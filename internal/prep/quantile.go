@@ -3,7 +3,7 @@ package prep
 import "math"
 
 // quantileSelect returns the q-quantile of v (linear interpolation between
-// order statistics, as quantileSorted) by selection in O(n), reordering v.
+// order statistics) by selection in O(n), reordering v.
 func quantileSelect(v []float64, q float64) float64 {
 	if len(v) == 0 {
 		return math.NaN()

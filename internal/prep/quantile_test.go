@@ -1,6 +1,7 @@
 package prep
 
 import (
+	"math"
 	"math/rand"
 	"sort"
 	"testing"
@@ -23,4 +24,18 @@ func TestQuantileSelectEqualsSortedQuantile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// quantileSorted is the reference: the q-quantile of sorted values,
+// interpolated between order statistics.
+func quantileSorted(s []float64, q float64) float64 {
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	pos := q * float64(len(s)-1)
+	i := int(pos)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (pos-float64(i))*(s[i+1]-s[i])
 }

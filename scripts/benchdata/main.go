@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -103,7 +104,7 @@ func runAll(data [][]byte, workers int) (totals, error) {
 // pipeline's default settings.
 func chain(csv []byte) (totals, error) {
 	var t totals
-	bars, err := frame.ParseCSV(bytesReader(csv), "")
+	bars, err := frame.ParseCSV(bytes.NewReader(csv), "")
 	if err != nil {
 		return t, err
 	}
