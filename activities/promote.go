@@ -3,16 +3,16 @@ package activities
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
+	"github.com/finsight/finsight/internal/artifact"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
-	"github.com/finsight/finsight/model"
 )
 
 // PromoteInput is a freshly registered version and what it is judged on.
@@ -136,33 +136,18 @@ func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) Pr
 // championPredictions re-scores the champion on this run's test bars with
 // its own transform and lookback, by target date.
 func (a *Activities) championPredictions(ctx context.Context, reg registry.Registry, ticker string, version int, testRef pipeline.DataRef) (map[time.Time]float64, error) {
-	var cfg model.ArtifactConfig
-	var t prep.Transform
-	for name, dst := range map[string]any{registry.FileConfig: &cfg, registry.FileScaler: &t} {
-		b, err := reg.ReadFile(ctx, ticker, version, name)
-		if err != nil {
-			return nil, storeErr(err, "read champion v%d", version)
-		}
-		if err := json.Unmarshal(b, dst); err != nil {
-			return nil, invalid(ErrCorrupt, err, "decode champion v%d %s: %v", version, name, err)
-		}
+	champ, err := artifact.Load(ctx, reg, ticker, version, a.Device)
+	if errors.Is(err, artifact.ErrCorrupt) {
+		return nil, invalid(ErrCorrupt, err, "champion v%d: %v", version, err)
 	}
-	weights, err := reg.ReadFile(ctx, ticker, version, registry.FileWeights)
 	if err != nil {
 		return nil, storeErr(err, "read champion v%d", version)
 	}
-	m, err := model.Load(weights, cfg.Model, a.Device)
-	if err != nil {
-		return nil, invalid(ErrCorrupt, err, "load champion v%d: %v", version, err)
-	}
-	defer m.Close()
+	defer champ.Close()
+	m, t, lookback := champ.LSTM, champ.Transform, champ.Config.Lookback
 	test, err := a.readBars(ctx, testRef)
 	if err != nil {
 		return nil, err
-	}
-	lookback := cfg.Lookback
-	if lookback == 0 {
-		lookback = cfg.Model.Lookback
 	}
 	w, err := prep.MakeWindows(test, t, lookback)
 	if err != nil {

@@ -2,12 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
 	"github.com/sugarme/gotch"
 
+	"github.com/finsight/finsight/internal/artifact"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/model"
@@ -73,32 +73,11 @@ func (c *modelCache) get(ctx context.Context, ticker string) (*loadedModel, stri
 }
 
 func (c *modelCache) load(ctx context.Context, ticker string, version int) (*loadedModel, error) {
-	m := &loadedModel{version: version}
-	cfgJSON, err := c.reg.ReadFile(ctx, ticker, version, registry.FileConfig)
+	l, err := artifact.Load(ctx, c.reg, ticker, version, c.device)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(cfgJSON, &m.cfg); err != nil {
-		return nil, fmt.Errorf("decode %s v%d config: %w", ticker, version, err)
-	}
-	if m.cfg.Lookback == 0 {
-		m.cfg.Lookback = m.cfg.Model.Lookback
-	}
-	scalerJSON, err := c.reg.ReadFile(ctx, ticker, version, registry.FileScaler)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(scalerJSON, &m.transform); err != nil {
-		return nil, fmt.Errorf("decode %s v%d scaler: %w", ticker, version, err)
-	}
-	weights, err := c.reg.ReadFile(ctx, ticker, version, registry.FileWeights)
-	if err != nil {
-		return nil, err
-	}
-	if m.lstm, err = model.Load(weights, m.cfg.Model, c.device); err != nil {
-		return nil, fmt.Errorf("load %s v%d: %w", ticker, version, err)
-	}
-	return m, nil
+	return &loadedModel{version: version, cfg: l.Config, transform: l.Transform, lstm: l.LSTM}, nil
 }
 
 func (c *modelCache) close() {
