@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet demo up down clean bench-train bench-data
+.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI (.tools/bin)
 	@scripts/deps.sh
@@ -39,6 +39,9 @@ clean: down
 
 bench-train: deps ## gotch vs PyTorch (Debian python3-torch 1.13) on 2×LSTM(64), seq 50, batch 64, 1 thread
 	@scripts/bench-train.sh
+
+bench-memory: deps ## resident memory every 5 epochs of a 45-epoch NFLX training (flat = no tensor leak)
+	@go run ./scripts/benchtrain -memory-csv $(abspath ../shared/data/single/NFLX.csv) -epochs $${EPOCHS_MEMORY:-45} -threads 1
 
 bench-data: deps ## parse → validate → stats → clean → scale → window over ../shared/data/sp500_5yr (505 files)
 	@go run ./scripts/benchdata -dir $(abspath ../shared/data/sp500_5yr)

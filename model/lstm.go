@@ -7,6 +7,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/finsight/finsight/model/cpulstm"
 )
 
 // LSTM is a stacked LSTM with a dense head mapping the last hidden state to
@@ -185,33 +187,23 @@ func (m *LSTM) Close() {
 }
 
 // forward maps x [batch, lookback, features] to predictions [batch].
-// train switches inter-layer dropout on.
+// train switches inter-layer dropout on. On CPU the recurrent layers run
+// through the fused kernel of package cpulstm; elsewhere through at::lstm.
 func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error) {
-	shape := []int64{int64(m.cfg.Layers), batch, int64(m.cfg.Units)}
-	h0, err := ts.Zeros(shape, gotch.Float, m.device)
-	if err != nil {
-		return nil, fmt.Errorf("lstm h0: %w", err)
-	}
-	defer free(h0)
-	c0, err := ts.Zeros(shape, gotch.Float, m.device)
-	if err != nil {
-		return nil, fmt.Errorf("lstm c0: %w", err)
-	}
-	defer free(c0)
 	views, err := m.paramViews()
 	if err != nil {
 		return nil, err
 	}
 	defer free(views...)
 	nl := 4 * m.cfg.Layers
-	out, hn, cn, err := ts.Lstm(x, []*ts.Tensor{h0, c0}, views[:nl], true, int64(m.cfg.Layers), m.cfg.Dropout, train, false, true)
-	if err != nil {
-		return nil, fmt.Errorf("lstm: %w", err)
+	var last *ts.Tensor
+	if m.device == gotch.CPU {
+		last, err = m.lastHiddenFused(x, views[:nl], train)
+	} else {
+		last, err = m.lastHiddenATen(x, views[:nl], batch, train)
 	}
-	free(hn, cn)
-	last, err := out.Select(1, int64(m.cfg.Lookback-1), true)
 	if err != nil {
-		return nil, fmt.Errorf("lstm last step: %w", err)
+		return nil, err
 	}
 	y, err := ts.Linear(last, views[nl], views[nl+1])
 	free(last)
@@ -223,6 +215,63 @@ func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error
 		return nil, fmt.Errorf("flatten head: %w", err)
 	}
 	return flat, nil
+}
+
+// lastHiddenFused runs the layers one by one through cpulstm.Layer
+// (time-major), with dropout between layers in training, and returns the
+// last step's hidden state of the top layer [batch, units].
+func (m *LSTM) lastHiddenFused(x *ts.Tensor, layers []*ts.Tensor, train bool) (*ts.Tensor, error) {
+	seq, err := x.Transpose(0, 1, false)
+	if err != nil {
+		return nil, fmt.Errorf("time-major input: %w", err)
+	}
+	for l := 0; l < m.cfg.Layers; l++ {
+		w := layers[4*l : 4*l+4]
+		out, err := cpulstm.Layer(seq, w[0], w[1], w[2], w[3])
+		free(seq)
+		if err != nil {
+			return nil, fmt.Errorf("lstm layer %d: %w", l+1, err)
+		}
+		seq = out
+		if train && m.cfg.Dropout > 0 && l < m.cfg.Layers-1 {
+			if seq, err = ts.Dropout(out, m.cfg.Dropout, true); err != nil {
+				free(out)
+				return nil, fmt.Errorf("dropout after layer %d: %w", l+1, err)
+			}
+			free(out)
+		}
+	}
+	last, err := seq.Select(0, int64(m.cfg.Lookback-1), true)
+	if err != nil {
+		return nil, fmt.Errorf("lstm last step: %w", err)
+	}
+	return last, nil
+}
+
+// lastHiddenATen runs all layers through at::lstm (batch-first) and
+// returns the last step's hidden state of the top layer [batch, units].
+func (m *LSTM) lastHiddenATen(x *ts.Tensor, layers []*ts.Tensor, batch int64, train bool) (*ts.Tensor, error) {
+	shape := []int64{int64(m.cfg.Layers), batch, int64(m.cfg.Units)}
+	h0, err := ts.Zeros(shape, gotch.Float, m.device)
+	if err != nil {
+		return nil, fmt.Errorf("lstm h0: %w", err)
+	}
+	defer free(h0)
+	c0, err := ts.Zeros(shape, gotch.Float, m.device)
+	if err != nil {
+		return nil, fmt.Errorf("lstm c0: %w", err)
+	}
+	defer free(c0)
+	out, hn, cn, err := ts.Lstm(x, []*ts.Tensor{h0, c0}, layers, true, int64(m.cfg.Layers), m.cfg.Dropout, train, false, true)
+	if err != nil {
+		return nil, fmt.Errorf("lstm: %w", err)
+	}
+	free(hn, cn)
+	last, err := out.Select(1, int64(m.cfg.Lookback-1), true)
+	if err != nil {
+		return nil, fmt.Errorf("lstm last step: %w", err)
+	}
+	return last, nil
 }
 
 // free releases tensors now instead of waiting for the garbage collector.

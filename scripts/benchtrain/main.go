@@ -26,7 +26,16 @@ func main() {
 	threads := flag.Int("threads", 1, "LibTorch intra-op threads")
 	batches := flag.Int("batches", 30, "timed training batches")
 	device := flag.String("device", "cpu", "cpu or cuda")
+	memCSV := flag.String("memory-csv", "", "instead: train on this price CSV's training windows and print RSS every 5 epochs")
+	epochs := flag.Int("epochs", 45, "epochs of the -memory-csv run")
 	flag.Parse()
+	if *memCSV != "" {
+		if err := memoryRun(*memCSV, *epochs, *threads); err != nil {
+			fmt.Fprintln(os.Stderr, "benchtrain:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*layers, *units, *seq, *batch, *threads, *batches, *device); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtrain:", err)
 		os.Exit(1)

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/sugarme/gotch"
+
+	"github.com/finsight/finsight/internal/frame"
+	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/model"
+)
+
+// memoryRun trains the default model on a ticker's training windows for
+// epochs epochs and prints the process's resident memory every 5 epochs
+// (and after the first), for `make bench-memory`: a leak of tensors shows
+// as RSS growing with the epoch count.
+func memoryRun(csvPath string, epochs, threads int) error {
+	model.SetThreads(threads)
+	train, err := trainWindows(csvPath)
+	if err != nil {
+		return err
+	}
+	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: 2, Units: 64, Seed: 1}
+	m, err := model.New(cfg, gotch.CPU)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	d := model.Dataset{X: train.X, Y: train.Y}
+	fmt.Printf("windows=%d epochs=%d\n", d.Len(), epochs)
+	p := model.TrainParams{Epochs: epochs, BatchSize: 64, LearningRate: 1e-3}
+	_, err = m.Fit(context.Background(), d, model.Dataset{}, model.FitOptions{TrainParams: p,
+		OnEpoch: func(c *model.Checkpoint) error {
+			if c.Epoch == 1 || c.Epoch%5 == 0 {
+				rss, err := residentMB()
+				if err != nil {
+					return err
+				}
+				fmt.Printf("epoch=%d rss_mb=%.0f train_loss=%.5f\n", c.Epoch, rss, c.Curve[len(c.Curve)-1].TrainLoss)
+			}
+			return nil
+		}})
+	return err
+}
+
+// trainWindows reads a price CSV and makes the training split's windows
+// with the pipeline's defaults (forward fill, 70/10/20, log-return target,
+// lookback 50).
+func trainWindows(csvPath string) (*frame.Windows, error) {
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	bars, err := frame.ParseCSV(f, "BENCH")
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", csvPath, err)
+	}
+	bars, _, _ = prep.ForwardFill(bars, nil)
+	train, _, _, err := prep.Split(bars, prep.DefaultFractions)
+	if err != nil {
+		return nil, fmt.Errorf("split: %w", err)
+	}
+	t, err := prep.FitTransform(prep.DefaultTransformSpec(), train, 1)
+	if err != nil {
+		return nil, fmt.Errorf("fit transform: %w", err)
+	}
+	return prep.MakeWindows(train, t, 50)
+}
+
+// residentMB reads VmRSS from /proc/self/status.
+func residentMB() (float64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("read rss: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				return 0, fmt.Errorf("parse %q: %w", line, err)
+			}
+			return kb / 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/self/status")
+}
