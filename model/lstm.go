@@ -187,14 +187,22 @@ func (m *LSTM) Close() {
 }
 
 // forward maps x [batch, lookback, features] to predictions [batch].
-// train switches inter-layer dropout on. On CPU the recurrent layers run
-// through the fused kernel of package cpulstm; elsewhere through at::lstm.
+// train switches inter-layer dropout on and uses fresh parameter views
+// (see paramViews); without autograd the model's own views serve, which
+// saves two dozen tensor handles per call (each gotch handle costs a
+// 100 kB Go allocation). On CPU the recurrent layers run through the fused
+// kernel of package cpulstm; elsewhere through at::lstm.
 func (m *LSTM) forward(x *ts.Tensor, batch int64, train bool) (*ts.Tensor, error) {
-	views, err := m.paramViews()
-	if err != nil {
-		return nil, err
+	views := m.views
+	if train {
+		fresh, err := m.paramViews()
+		if err != nil {
+			return nil, err
+		}
+		defer free(fresh...)
+		views = fresh
 	}
-	defer free(views...)
+	var err error
 	nl := 4 * m.cfg.Layers
 	var last *ts.Tensor
 	if m.device == gotch.CPU {

@@ -172,3 +172,23 @@ func TestClippingBoundsTheGradientNorm(t *testing.T) {
 		t.Fatalf("mean pre-clip gradient norm %v: the test data should produce norms above the clip", res.Curve[0].GradNorm)
 	}
 }
+
+// BenchmarkPredictOneWindow is the API's unit of work: one 50-day window
+// through the default 2×LSTM(64) (go test -run - -bench PredictOne ./model).
+func BenchmarkPredictOneWindow(b *testing.B) {
+	m, err := New(Config{Features: 1, Lookback: 50, Layers: 2, Units: 64, Seed: 1}, gotch.CPU)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	x := make([]float32, 50)
+	for i := range x {
+		x[i] = float32(i%7) * 0.1
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Predict(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

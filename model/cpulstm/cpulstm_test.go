@@ -249,3 +249,34 @@ func BenchmarkLayer(b *testing.B) {
 		})
 	}
 }
+
+// A NaN in the input must reach the output: the activations clamp their
+// argument before exp, and a clamp built from min/max can turn NaN into a
+// finite number, which would hide a diverged model or a data bug.
+func TestLayerPropagatesNaN(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	c := layerCase{steps: 3, batch: 2, features: 1, units: 19, scale: 0.5} // vector lanes and a scalar tail
+	p, _ := c.inputs(t, rng)
+	x, err := ts.NewTensorFromData([]float32{0.1, float32(math.NaN()), 0.2, 0.3, 0.4, 0.5}, []int64{3, 2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cpulstm.Layer(x, p[1], p[2], p[3], p[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := values(t, out)
+	h := c.units
+	for step := 0; step < c.steps; step++ {
+		for b := 0; b < c.batch; b++ {
+			row := v[(step*c.batch+b)*h : (step*c.batch+b+1)*h]
+			// batch row 1 sees the NaN at step 0 and carries it on; row 0 never does.
+			want := b == 1
+			for j, o := range row {
+				if math.IsNaN(float64(o)) != want {
+					t.Errorf("step %d batch %d unit %d: output %v, want NaN = %v", step, b, j, o, want)
+				}
+			}
+		}
+	}
+}

@@ -162,11 +162,16 @@ struct LSTMLayer : public torch::autograd::Function<LSTMLayer> {
     at::Tensor h = at::empty({T, B, H}, x.options());
     at::Tensor w_hh_t = w_hh.t();
     at::Tensor zeros = at::zeros({B, H}, x.options());
+    // Per step only the matrix product needs tensors; the gate loop takes
+    // pointers (a select per buffer and step costs as much as the loop
+    // itself for a single window).
+    const int64_t gs = B * 4 * H, hs = B * H;
+    float *pre_p = pre.data_ptr<float>(), *gates_p = gates.data_ptr<float>();
+    float *c_p = c.data_ptr<float>(), *tc_p = tc.data_ptr<float>(), *h_p = h.data_ptr<float>();
     for (int64_t t = 0; t < T; t++) {
-      at::Tensor g = pre[t];
-      if (t > 0) g.addmm_(h[t - 1], w_hh_t);
-      gates_forward(g.data_ptr<float>(), gates[t].data_ptr<float>(), (t > 0 ? c[t - 1] : zeros).data_ptr<float>(),
-                    c[t].data_ptr<float>(), tc[t].data_ptr<float>(), h[t].data_ptr<float>(), B, H);
+      if (t > 0) pre[t].addmm_(h[t - 1], w_hh_t);
+      gates_forward(pre_p + t * gs, gates_p + t * gs, t > 0 ? c_p + (t - 1) * hs : zeros.data_ptr<float>(),
+                    c_p + t * hs, tc_p + t * hs, h_p + t * hs, B, H);
     }
     ctx->save_for_backward({x, w_ih, w_hh, h});
     ctx->saved_data["gates"] = gates;
@@ -187,12 +192,14 @@ struct LSTMLayer : public torch::autograd::Function<LSTMLayer> {
     at::Tensor dc = at::zeros({B, H}, x.options());
     at::Tensor dh_next = at::zeros({B, H}, x.options());
     at::Tensor zeros = at::zeros({B, H}, x.options());
+    const int64_t gs = B * 4 * H, hs = B * H;
+    const float *gates_p = gates.data_ptr<float>(), *c_p = c.data_ptr<float>(), *tc_p = tc.data_ptr<float>();
+    const float* dh_out_p = dh_out.data_ptr<float>();
+    float *dgates_p = dgates.data_ptr<float>(), *dc_p = dc.data_ptr<float>(), *dh_next_p = dh_next.data_ptr<float>();
     for (int64_t t = T - 1; t >= 0; t--) {
-      at::Tensor dg = dgates[t];
-      gates_backward(gates[t].data_ptr<float>(), (t > 0 ? c[t - 1] : zeros).data_ptr<float>(),
-                     tc[t].data_ptr<float>(), dh_out[t].data_ptr<float>(), dh_next.data_ptr<float>(),
-                     dc.data_ptr<float>(), dg.data_ptr<float>(), B, H);
-      if (t > 0) at::mm_out(dh_next, dg, w_hh);
+      gates_backward(gates_p + t * gs, t > 0 ? c_p + (t - 1) * hs : zeros.data_ptr<float>(), tc_p + t * hs,
+                     dh_out_p + t * hs, dh_next_p, dc_p, dgates_p + t * gs, B, H);
+      if (t > 0) at::mm_out(dh_next, dgates[t], w_hh);
     }
     at::Tensor dg2 = dgates.view({T * B, 4 * H});
     at::Tensor dx, dw_ih, dw_hh, db;
