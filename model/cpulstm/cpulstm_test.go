@@ -86,9 +86,8 @@ func values(t testing.TB, x *ts.Tensor) []float32 {
 	return out
 }
 
-// lossAndGrads returns the outputs of a layer and the gradients of
-// sum(r * out) with respect to every parameter.
-func lossAndGrads(t testing.TB, out, r *ts.Tensor, params []*ts.Tensor) ([]float32, [][]float32) {
+// weightedSum is the scalar loss sum(r * out).
+func weightedSum(t testing.TB, out, r *ts.Tensor) *ts.Tensor {
 	t.Helper()
 	prod, err := out.Mul(r, false)
 	if err != nil {
@@ -98,6 +97,14 @@ func lossAndGrads(t testing.TB, out, r *ts.Tensor, params []*ts.Tensor) ([]float
 	if err != nil {
 		t.Fatal(err)
 	}
+	return loss
+}
+
+// lossAndGrads returns the outputs of a layer and the gradients of
+// sum(r * out) with respect to every parameter.
+func lossAndGrads(t testing.TB, out, r *ts.Tensor, params []*ts.Tensor) ([]float32, [][]float32) {
+	t.Helper()
+	loss := weightedSum(t, out, r)
 	defer loss.Drop()
 	// One backward pass per parameter: gotch's RunBackward reads its
 	// inputs and writes its outputs as arrays but is handed a pointer to
@@ -231,14 +238,8 @@ func BenchmarkLayer(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				out := run[name]()
-				prod, err := out.Mul(r, true)
-				if err != nil {
-					b.Fatal(err)
-				}
-				loss, err := prod.Sum(gotch.Float, true)
-				if err != nil {
-					b.Fatal(err)
-				}
+				loss := weightedSum(b, out, r)
+				out.Drop()
 				g, err := ts.RunBackward([]*ts.Tensor{loss}, params[2:3], false, false)
 				if err != nil {
 					b.Fatal(err)
