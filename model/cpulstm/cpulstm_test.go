@@ -138,6 +138,9 @@ func TestLayerMatchesATenLSTM(t *testing.T) {
 		{steps: 7, batch: 4, features: 3, units: 5, scale: 3},
 		{steps: 50, batch: 8, features: 1, units: 64, scale: 0.125},
 		{steps: 20, batch: 3, features: 64, units: 17, scale: 0.3},
+		// 600 rows of 16 units: the gate loops split over LibTorch's threads
+		// (256 rows a task) when there is more than one.
+		{steps: 5, batch: 600, features: 2, units: 16, scale: 0.5},
 	}
 	rng := rand.New(rand.NewSource(7))
 	names := []string{"x", "w_ih", "w_hh", "b_ih", "b_hh"}

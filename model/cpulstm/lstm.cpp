@@ -16,8 +16,10 @@
 #include "lstm.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -64,13 +66,14 @@ __attribute__((always_inline)) inline float tanh_approx(float x) {
   return 2.0f / (1.0f + exp_approx(-2.0f * x)) - 1.0f;
 }
 
-// gates_forward turns one step's pre-activations g [B, 4H] into
+// gates_forward turns rows [b0, b1) of one step's pre-activations g [B, 4H] into
 // activations a [B, 4H], and writes c, tanh(c) and h [B, H]. c_prev is the
 // previous step's cell state (zeros before the first step).
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void gates_forward(const float* __restrict g, float* __restrict a, const float* __restrict c_prev,
-                   float* __restrict c, float* __restrict tc, float* __restrict h, int64_t B, int64_t H) {
-  for (int64_t b = 0; b < B; b++) {
+                   float* __restrict c, float* __restrict tc, float* __restrict h, int64_t b0, int64_t b1,
+                   int64_t H) {
+  for (int64_t b = b0; b < b1; b++) {
     const float* __restrict r = g + b * 4 * H;
     float* __restrict w = a + b * 4 * H;
     const float* __restrict cp = c_prev + b * H;
@@ -95,7 +98,7 @@ void gates_forward(const float* __restrict g, float* __restrict a, const float* 
   }
 }
 
-// gates_backward computes one step's pre-activation gradients dg [B, 4H]
+// gates_backward computes rows [b0, b1) of one step's pre-activation gradients dg [B, 4H]
 // from the gradient reaching h (dh_out + dh_next) and the cell gradient dc
 // carried from the next step, which it replaces with this step's. c_prev
 // and dh_next are zeros where there is no previous or next step.
@@ -103,8 +106,8 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 void gates_backward(const float* __restrict a, const float* __restrict c_prev,
                     const float* __restrict tc, const float* __restrict dh_out,
                     const float* __restrict dh_next, float* __restrict dc,
-                    float* __restrict dg, int64_t B, int64_t H) {
-  for (int64_t b = 0; b < B; b++) {
+                    float* __restrict dg, int64_t b0, int64_t b1, int64_t H) {
+  for (int64_t b = b0; b < b1; b++) {
     const float* __restrict ai = a + b * 4 * H;
     const float* __restrict af = ai + H;
     const float* __restrict az = af + H;
@@ -132,6 +135,14 @@ void gates_backward(const float* __restrict a, const float* __restrict c_prev,
 }
 
 #pragma GCC pop_options
+
+// rows_per_task splits a step's gate loop over LibTorch's intra-op threads
+// only when each task gets at least 16k gate values: below that a fork
+// costs more than the loop (the default 2×64-unit, batch-64 shape stays on
+// one thread).
+int64_t rows_per_task(int64_t H) {
+  return std::max<int64_t>(1, 16384 / (4 * H));
+}
 
 void check_inputs(const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& w_hh,
                   const at::Tensor& b_ih, const at::Tensor& b_hh) {
@@ -170,8 +181,11 @@ struct LSTMLayer : public torch::autograd::Function<LSTMLayer> {
     float *c_p = c.data_ptr<float>(), *tc_p = tc.data_ptr<float>(), *h_p = h.data_ptr<float>();
     for (int64_t t = 0; t < T; t++) {
       if (t > 0) pre[t].addmm_(h[t - 1], w_hh_t);
-      gates_forward(pre_p + t * gs, gates_p + t * gs, t > 0 ? c_p + (t - 1) * hs : zeros.data_ptr<float>(),
-                    c_p + t * hs, tc_p + t * hs, h_p + t * hs, B, H);
+      const float* c_prev = t > 0 ? c_p + (t - 1) * hs : zeros.data_ptr<float>();
+      at::parallel_for(0, B, rows_per_task(H), [&](int64_t b0, int64_t b1) {
+        gates_forward(pre_p + t * gs, gates_p + t * gs, c_prev, c_p + t * hs, tc_p + t * hs, h_p + t * hs,
+                      b0, b1, H);
+      });
     }
     ctx->save_for_backward({x, w_ih, w_hh, h});
     ctx->saved_data["gates"] = gates;
@@ -197,8 +211,11 @@ struct LSTMLayer : public torch::autograd::Function<LSTMLayer> {
     const float* dh_out_p = dh_out.data_ptr<float>();
     float *dgates_p = dgates.data_ptr<float>(), *dc_p = dc.data_ptr<float>(), *dh_next_p = dh_next.data_ptr<float>();
     for (int64_t t = T - 1; t >= 0; t--) {
-      gates_backward(gates_p + t * gs, t > 0 ? c_p + (t - 1) * hs : zeros.data_ptr<float>(), tc_p + t * hs,
-                     dh_out_p + t * hs, dh_next_p, dc_p, dgates_p + t * gs, B, H);
+      const float* c_prev = t > 0 ? c_p + (t - 1) * hs : zeros.data_ptr<float>();
+      at::parallel_for(0, B, rows_per_task(H), [&](int64_t b0, int64_t b1) {
+        gates_backward(gates_p + t * gs, c_prev, tc_p + t * hs, dh_out_p + t * hs, dh_next_p, dc_p,
+                       dgates_p + t * gs, b0, b1, H);
+      });
       if (t > 0) at::mm_out(dh_next, dgates[t], w_hh);
     }
     at::Tensor dg2 = dgates.view({T * B, 4 * H});
