@@ -1,12 +1,8 @@
 package activities
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +10,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/memstat"
 	"github.com/finsight/finsight/internal/runs"
 )
 
@@ -51,7 +48,7 @@ func (i *usageInbound) ExecuteActivity(ctx context.Context, in *interceptor.Exec
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if kb := rssKB(); kb > peak.Load() {
+			if kb, err := memstat.ResidentKB(); err == nil && kb > peak.Load() {
 				peak.Store(kb)
 			}
 			select {
@@ -74,21 +71,4 @@ func (i *usageInbound) ExecuteActivity(ctx context.Context, in *interceptor.Exec
 		activity.GetLogger(ctx).Warn("could not record activity usage", "err", werr)
 	}
 	return res, err
-}
-
-// rssKB is this process's resident set size in KiB (0 if unknown).
-func rssKB() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
 }

@@ -60,8 +60,9 @@ GO
 }
 
 # The fused CPU LSTM layer (model/cpulstm) compiles against the same
-# LibTorch; its cgo flags are generated here like gotch's lib.go. -O3 and
-# -fno-trapping-math let GCC vectorise its gate loops.
+# LibTorch; its cgo flags are generated here like gotch's lib.go. -O3 lets
+# GCC vectorise its gate loops (with -fno-trapping-math, which cgo refuses
+# as a flag, so lstm.cpp sets it by pragma).
 write_cpulstm_flags() {
   local f=model/cpulstm/flags_generated.go inc want
   inc=$(torch_includes)

@@ -22,9 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <string>
 
 namespace {
 
@@ -236,10 +234,6 @@ struct LSTMLayer : public torch::autograd::Function<LSTMLayer> {
   }
 };
 
-char* error_copy(const char* msg) {
-  return strdup(msg);
-}
-
 }  // namespace
 
 extern "C" char* cpulstm_layer(void** out, void* x, void* w_ih, void* w_hh, void* b_ih, void* b_hh) {
@@ -250,8 +244,8 @@ extern "C" char* cpulstm_layer(void** out, void* x, void* w_ih, void* w_hh, void
     *out = new at::Tensor(std::move(y));
     return nullptr;
   } catch (const c10::Error& e) {
-    return error_copy(e.what_without_backtrace());
+    return strdup(e.what_without_backtrace());
   } catch (const std::exception& e) {
-    return error_copy(e.what());
+    return strdup(e.what());
   }
 }

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 
 	"github.com/sugarme/gotch"
 
 	"github.com/finsight/finsight/internal/frame"
+	"github.com/finsight/finsight/internal/memstat"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/model"
 )
@@ -39,7 +38,7 @@ func memoryRun(csvPath string, epochs, threads int) error {
 	_, err = m.Fit(context.Background(), d, v, model.FitOptions{TrainParams: p,
 		OnEpoch: func(c *model.Checkpoint) error {
 			if c.Epoch == 1 || c.Epoch%5 == 0 {
-				rss, err := residentMB()
+				rssKB, err := memstat.ResidentKB()
 				if err != nil {
 					return err
 				}
@@ -47,7 +46,7 @@ func memoryRun(csvPath string, epochs, threads int) error {
 				runtime.ReadMemStats(&ms)
 				last := c.Curve[len(c.Curve)-1]
 				fmt.Printf("epoch=%d rss_mb=%.0f go_heap_mb=%.0f train_loss=%.5f val_loss=%.5f\n",
-					c.Epoch, rss, float64(ms.HeapInuse)/(1<<20), last.TrainLoss, last.ValLoss)
+					c.Epoch, float64(rssKB)/1024, float64(ms.HeapInuse)/(1<<20), last.TrainLoss, last.ValLoss)
 			}
 			return nil
 		}})
@@ -83,22 +82,4 @@ func windows(csvPath string) (train, val *frame.Windows, err error) {
 		return nil, nil, fmt.Errorf("validation windows: %w", err)
 	}
 	return train, val, nil
-}
-
-// residentMB reads VmRSS from /proc/self/status.
-func residentMB() (float64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, fmt.Errorf("read rss: %w", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse %q: %w", line, err)
-			}
-			return kb / 1024, nil
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/self/status")
 }
