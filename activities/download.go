@@ -58,9 +58,9 @@ func (a *Activities) Download(ctx context.Context, in DownloadInput) (DownloadRe
 	if err := yahoo.WriteCSV(&csv, bars); err != nil {
 		return DownloadResult{}, fmt.Errorf("encode download: %w", err)
 	}
-	key := "uploads/" + sha256Hex(csv.Bytes()) + ".csv"
-	if err := a.Store.PutIfAbsent(ctx, key, &csv); err != nil && !errors.Is(err, blob.ErrExists) {
-		return DownloadResult{}, fmt.Errorf("write %s: %w", key, err)
+	key := pipeline.UploadKey(blob.ContentHash(csv.Bytes()))
+	if _, err := a.putImmutable(ctx, key, csv.Bytes(), bars.Len()); err != nil {
+		return DownloadResult{}, err
 	}
 	return DownloadResult{CSVKey: key, Rows: bars.Len()}, nil
 }

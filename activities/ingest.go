@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 )
@@ -46,7 +47,7 @@ func (a *Activities) Ingest(ctx context.Context, in IngestInput) (IngestResult, 
 	if err := frame.WriteBars(&buf, bars, a.Mem); err != nil {
 		return IngestResult{}, fmt.Errorf("encode raw bars: %w", err)
 	}
-	key := fmt.Sprintf("data/raw/%s/%s.arrow", ticker, sha256Hex(buf.Bytes()))
+	key := fmt.Sprintf("data/raw/%s/%s.arrow", ticker, blob.ContentHash(buf.Bytes()))
 	ref, err := a.putImmutable(ctx, key, buf.Bytes(), bars.Len())
 	if err != nil {
 		return IngestResult{}, err

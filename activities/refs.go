@@ -3,8 +3,6 @@ package activities
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,11 +13,6 @@ import (
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // derivedKey names a step's output by what it was computed from, so the same
 // inputs and parameters always give the same key (a retried or replayed step
 // rewrites nothing new, and a finished one is reused).
@@ -28,13 +21,13 @@ func derivedKey(step, ext string, inputs any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("key for %s: %w", step, err)
 	}
-	return fmt.Sprintf("data/derived/%s/%s.%s", step, sha256Hex(b), ext), nil
+	return fmt.Sprintf("data/derived/%s/%s.%s", step, blob.ContentHash(b), ext), nil
 }
 
 // putImmutable writes b under key unless an object is already there (which,
 // for content-derived keys, holds the same bytes) and returns its reference.
 func (a *Activities) putImmutable(ctx context.Context, key string, b []byte, rows int) (pipeline.DataRef, error) {
-	ref := pipeline.DataRef{Key: key, SHA256: sha256Hex(b), Rows: rows}
+	ref := pipeline.DataRef{Key: key, SHA256: blob.ContentHash(b), Rows: rows}
 	err := a.Store.PutIfAbsent(ctx, key, bytes.NewReader(b))
 	if err != nil && !errors.Is(err, blob.ErrExists) {
 		return ref, fmt.Errorf("write %s: %w", key, err)
@@ -53,8 +46,10 @@ func (a *Activities) readVerified(ctx context.Context, ref pipeline.DataRef) ([]
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", ref.Key, err)
 	}
-	if ref.SHA256 != "" && sha256Hex(b) != ref.SHA256 {
-		return nil, invalid(ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, sha256Hex(b)[:12], ref.SHA256[:12])
+	if ref.SHA256 != "" {
+		if got := blob.ContentHash(b); got != ref.SHA256 {
+			return nil, invalid(ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
+		}
 	}
 	return b, nil
 }

@@ -48,7 +48,7 @@ func (h *harness) run(fn, in, out any) error {
 }
 
 func (h *harness) upload(csv string) string {
-	key := "uploads/" + sha256Hex([]byte(csv)) + ".csv"
+	key := pipeline.UploadKey(blob.ContentHash([]byte(csv)))
 	if err := blob.PutBytes(context.Background(), h.acts.Store, key, []byte(csv)); err != nil {
 		h.t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestTrainEvaluateRegister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sha256Hex(saved) != tr.Weights.SHA256 {
+	if blob.ContentHash(saved) != tr.Weights.SHA256 {
 		t.Fatal("registered weights differ from the trained ones")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/finsight/finsight/internal/blob"
 )
 
 func TestPutStreamLeavesNothingWhenEncodingFails(t *testing.T) {
@@ -27,7 +29,7 @@ func TestPutStreamLeavesNothingWhenEncodingFails(t *testing.T) {
 		_, err := io.WriteString(w, "abc")
 		return err
 	})
-	if err != nil || ref.SHA256 != sha256Hex([]byte("abc")) || ref.Rows != 3 {
+	if err != nil || ref.SHA256 != blob.ContentHash([]byte("abc")) || ref.Rows != 3 {
 		t.Fatalf("ref %+v, %v", ref, err)
 	}
 	again, err := h.acts.putStream(ctx, "data/derived/x/whole.arrow", 3, func(w io.Writer) error {

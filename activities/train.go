@@ -108,7 +108,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err != nil {
 		return TrainResult{}, fmt.Errorf("save weights: %w", err)
 	}
-	out.Weights = pipeline.DataRef{Key: fmt.Sprintf("runs/%s/model/weights.bin", in.RunID), SHA256: sha256Hex(weights)}
+	out.Weights = pipeline.DataRef{Key: fmt.Sprintf("runs/%s/model/weights.bin", in.RunID), SHA256: blob.ContentHash(weights)}
 	if err := a.Store.Put(ctx, out.Weights.Key, bytes.NewReader(weights)); err != nil {
 		return TrainResult{}, fmt.Errorf("write %s: %w", out.Weights.Key, err)
 	}

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -162,20 +160,9 @@ func predictLast50(t *testing.T, store blob.Store, opens []float64) float64 {
 	defer srv.Close()
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	body, err := json.Marshal(map[string]any{"ticker": "NFLX", "open": opens[len(opens)-50:]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(hs.URL+"/predict", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var answer struct {
-		Prediction float64 `json:"prediction"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("/predict: status %d, %v", resp.StatusCode, err)
+	status, answer := postPredict(t, hs.URL, opens)
+	if status != http.StatusOK {
+		t.Fatalf("/predict: status %d", status)
 	}
 	return answer.Prediction
 }

@@ -122,6 +122,33 @@ func readOpens(t *testing.T, path string) []float64 {
 	return opens
 }
 
+// predictAnswer is the part of /predict's answer the tests check.
+type predictAnswer struct {
+	Ticker       string  `json:"ticker"`
+	ModelVersion int     `json:"model_version"`
+	Prediction   float64 `json:"prediction"`
+}
+
+// postPredict asks the API at apiURL for NFLX's next Open after the last 50
+// of opens and returns the HTTP status and the decoded answer.
+func postPredict(t *testing.T, apiURL string, opens []float64) (int, predictAnswer) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"ticker": "NFLX", "open": opens[len(opens)-50:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(apiURL+"/predict", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer predictAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatalf("/predict: status %d, %v", resp.StatusCode, err)
+	}
+	return resp.StatusCode, answer
+}
+
 func TestTrainingPipelineOnNFLX(t *testing.T) {
 	s := startStack(t)
 	path := sharedtest.Path(t, "single", "NFLX.csv")
@@ -177,23 +204,10 @@ func TestTrainingPipelineOnNFLX(t *testing.T) {
 	defer srv.Close()
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	body, _ := json.Marshal(map[string]any{"ticker": "NFLX", "open": opens[n-50:]})
-	resp, err := http.Post(hs.URL+"/predict", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var answer struct {
-		Ticker       string  `json:"ticker"`
-		ModelVersion int     `json:"model_version"`
-		Prediction   float64 `json:"prediction"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 || answer.Ticker != "NFLX" || answer.ModelVersion != 1 ||
+	status, answer := postPredict(t, hs.URL, opens)
+	if status != 200 || answer.Ticker != "NFLX" || answer.ModelVersion != 1 ||
 		math.IsNaN(answer.Prediction) || math.IsInf(answer.Prediction, 0) || answer.Prediction <= 0 {
-		t.Fatalf("/predict answered %d %+v", resp.StatusCode, answer)
+		t.Fatalf("/predict answered %d %+v", status, answer)
 	}
 	checkTracking(t, s, res, hs.URL)
 	t.Logf("/predict for the last 50 Opens (last %.2f): %.2f", opens[n-1], answer.Prediction)

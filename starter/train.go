@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -124,9 +122,8 @@ func uploadCSV(ctx context.Context, store blob.Store, path string) (key, sum str
 	if err != nil {
 		return "", "", fmt.Errorf("read csv: %w", err)
 	}
-	s := sha256.Sum256(b)
-	sum = hex.EncodeToString(s[:])
-	key = "uploads/" + sum + ".csv"
+	sum = blob.ContentHash(b)
+	key = pipeline.UploadKey(sum)
 	if err := store.PutIfAbsent(ctx, key, bytes.NewReader(b)); err != nil && !errors.Is(err, blob.ErrExists) {
 		return "", "", fmt.Errorf("upload %s: %w", path, err)
 	}

@@ -92,8 +92,9 @@ func trainingQueue(device string) string {
 	return ""
 }
 
-// reportOptions: renders plots and HTML from the saved record.
-func reportOptions() workflow.ActivityOptions {
+// renderOptions: the Plot and Report steps draw PNGs and HTML from data
+// and records already in the store.
+func renderOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
 		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
@@ -106,13 +107,5 @@ func downloadOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         retry(time.Second, time.Minute, 6),
-	}
-}
-
-// plotOptions: draws PNGs from stored data.
-func plotOptions() workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
 	}
 }

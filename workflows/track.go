@@ -105,7 +105,7 @@ func (t *tracker) finish(res *pipeline.TrainingResult, err error) {
 // report renders the run's efficacy report and adds it to the record. A
 // failed report is logged and leaves the run's result as it is.
 func (t *tracker) report(res pipeline.TrainingResult) string {
-	ctx := workflow.WithActivityOptions(t.ctx, reportOptions())
+	ctx := workflow.WithActivityOptions(t.ctx, renderOptions())
 	var out activities.ReportResult
 	err := workflow.ExecuteActivity(ctx, t.acts.Report, activities.ReportInput{RunID: t.rec.ID, Predictions: t.predictions}).Get(ctx, &out)
 	if err != nil {

@@ -81,7 +81,7 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 
 	t.begin("plot")
 	var drawn activities.PlotResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, plotOptions()), a.Plot, activities.PlotInput{
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, renderOptions()), a.Plot, activities.PlotInput{
 		RunID: runID, Raw: raw, Cleaned: cleaned.Splits, Anomalies: checked.Anomalies,
 	}).Get(ctx, &drawn); err != nil {
 		return out, stepFailed("plot", err)

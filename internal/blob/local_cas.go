@@ -28,10 +28,13 @@ func (l *Local) GetGen(ctx context.Context, key string) ([]byte, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("get %s: %w", key, err)
 	}
-	return b, contentGen(b), nil
+	return b, ContentHash(b), nil
 }
 
-func contentGen(b []byte) string {
+// ContentHash is the hex SHA-256 of b: the name of content-addressed
+// objects, the hash data references carry, and the local store's
+// generation of an object.
+func ContentHash(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }

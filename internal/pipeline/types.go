@@ -220,6 +220,10 @@ type TrainingResult struct {
 	Windows      [3]int         `json:"windows"`         // train, val, test
 }
 
+// UploadKey is where an uploaded or downloaded CSV lives in the store:
+// under its content hash, so the same file is stored once.
+func UploadKey(sum string) string { return "uploads/" + sum + ".csv" }
+
 // Names of TrainingPipeline's query and signal.
 const (
 	ProgressQuery  = "progress"
