@@ -52,21 +52,9 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err := params.Validate(); err != nil {
 		return TrainResult{}, invalid(ErrInvalidParams, err, "%v", err)
 	}
-	train, err := a.readWindows(ctx, in.Windows.Train)
+	m, train, val, err := a.modelForWindows(ctx, in.Windows, p, "")
 	if err != nil {
 		return TrainResult{}, err
-	}
-	val, err := a.readWindows(ctx, in.Windows.Val)
-	if err != nil {
-		return TrainResult{}, err
-	}
-	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: p.Layers, Units: p.Units, Dropout: p.Dropout, Seed: p.Seed}
-	if err := cfg.Validate(); err != nil {
-		return TrainResult{}, invalid(ErrInvalidParams, err, "%v", err)
-	}
-	m, err := model.New(cfg, a.Device)
-	if err != nil {
-		return TrainResult{}, fmt.Errorf("build model: %w", err)
 	}
 	defer m.Close()
 	ckptKey, err := derivedKey("checkpoint", "ckpt", in)
@@ -79,12 +67,12 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 		return TrainResult{}, err
 	}
 	info := activity.GetInfo(ctx)
-	out := TrainResult{Config: cfg, Attempt: info.Attempt}
+	out := TrainResult{Config: m.Config(), Attempt: info.Attempt}
 	if resume != nil {
 		out.ResumedFrom = resume.Epoch
 		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "attempt", info.Attempt)
 	}
-	fit, err := m.Fit(ctx, model.Dataset{X: train.X, Y: train.Y}, model.Dataset{X: val.X, Y: val.Y}, model.FitOptions{
+	fit, err := m.Fit(ctx, train, val, model.FitOptions{
 		TrainParams: params,
 		Resume:      resume,
 		OnBatch: func(pr model.Progress) error {
@@ -168,4 +156,27 @@ func (a *Activities) notifyProgress(ctx context.Context, c *model.Checkpoint, ep
 	if err := a.Notify.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, pipeline.ProgressSignal, p); err != nil {
 		activity.GetLogger(ctx).Warn("could not signal training progress", "err", err)
 	}
+}
+
+// modelForWindows reads a run's training and validation windows and builds
+// a fresh model of p's architecture for their shape. what prefixes its
+// error messages ("" for the final training, "trial 3: " for a trial).
+func (a *Activities) modelForWindows(ctx context.Context, w Splits, p pipeline.ModelParams, what string) (*model.LSTM, model.Dataset, model.Dataset, error) {
+	train, err := a.readWindows(ctx, w.Train)
+	if err != nil {
+		return nil, model.Dataset{}, model.Dataset{}, err
+	}
+	val, err := a.readWindows(ctx, w.Val)
+	if err != nil {
+		return nil, model.Dataset{}, model.Dataset{}, err
+	}
+	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: p.Layers, Units: p.Units, Dropout: p.Dropout, Seed: p.Seed}
+	if err := cfg.Validate(); err != nil {
+		return nil, model.Dataset{}, model.Dataset{}, invalid(ErrInvalidParams, err, "%s%v", what, err)
+	}
+	m, err := model.New(cfg, a.Device)
+	if err != nil {
+		return nil, model.Dataset{}, model.Dataset{}, fmt.Errorf("%sbuild model: %w", what, err)
+	}
+	return m, model.Dataset{X: train.X, Y: train.Y}, model.Dataset{X: val.X, Y: val.Y}, nil
 }

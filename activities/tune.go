@@ -45,25 +45,13 @@ func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult
 	if err := params.Validate(); err != nil {
 		return TrialResult{}, invalid(ErrInvalidParams, err, "trial %d: %v", in.Trial, err)
 	}
-	train, err := a.readWindows(ctx, in.Windows.Train)
+	m, train, val, err := a.modelForWindows(ctx, in.Windows, p, fmt.Sprintf("trial %d: ", in.Trial))
 	if err != nil {
 		return TrialResult{}, err
-	}
-	val, err := a.readWindows(ctx, in.Windows.Val)
-	if err != nil {
-		return TrialResult{}, err
-	}
-	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: p.Layers, Units: p.Units, Dropout: p.Dropout, Seed: p.Seed}
-	if err := cfg.Validate(); err != nil {
-		return TrialResult{}, invalid(ErrInvalidParams, err, "trial %d: %v", in.Trial, err)
-	}
-	m, err := model.New(cfg, a.Device)
-	if err != nil {
-		return TrialResult{}, fmt.Errorf("trial %d: build model: %w", in.Trial, err)
 	}
 	defer m.Close()
 	out := TrialResult{Trial: in.Trial, Params: p, Best: math.Inf(1)}
-	_, err = m.Fit(ctx, model.Dataset{X: train.X, Y: train.Y}, model.Dataset{X: val.X, Y: val.Y}, model.FitOptions{
+	_, err = m.Fit(ctx, train, val, model.FitOptions{
 		TrainParams: params,
 		OnBatch: func(pr model.Progress) error {
 			activity.RecordHeartbeat(ctx, pr.Epoch)
