@@ -11,6 +11,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/handoff"
 	"github.com/finsight/finsight/internal/yahoo"
 )
 
@@ -22,6 +23,9 @@ type Activities struct {
 	CodeVersion string        // git commit of this build, recorded with each run
 	Notify      Notifier      // optional: live training progress to the workflow
 	Yahoo       *yahoo.Client // the download source (nil: downloads refused)
+	// Temporal hands new data to ticker workflows (signal-with-start); nil:
+	// the inbox scan and the refresh cannot hand anything on.
+	Temporal handoff.Signaler
 }
 
 // Notifier signals a running workflow (a Temporal client does).

@@ -10,6 +10,7 @@ import (
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/runs"
 	"github.com/finsight/finsight/model"
 )
 
@@ -80,7 +81,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	if err := frame.WritePredictions(&buf, p, a.Mem); err != nil {
 		return EvaluateResult{}, fmt.Errorf("encode predictions: %w", err)
 	}
-	out.Predictions = pipeline.DataRef{Key: "runs/" + in.RunID + "/predictions.arrow", SHA256: blob.ContentHash(buf.Bytes()), Rows: p.Len()}
+	out.Predictions = pipeline.DataRef{Key: runs.PredictionsKey(in.RunID), SHA256: blob.ContentHash(buf.Bytes()), Rows: p.Len()}
 	if err := a.Store.Put(ctx, out.Predictions.Key, &buf); err != nil {
 		return EvaluateResult{}, fmt.Errorf("write %s: %w", out.Predictions.Key, err)
 	}

@@ -74,7 +74,7 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	if err := report.HTML(&page, rec, plots); err != nil {
 		return ReportResult{}, err
 	}
-	key := "runs/" + in.RunID + "/report.html"
+	key := runs.ReportKey(in.RunID)
 	if err := a.Store.Put(ctx, key, &page); err != nil {
 		return ReportResult{}, fmt.Errorf("write %s: %w", key, err)
 	}

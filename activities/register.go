@@ -25,6 +25,16 @@ type RegisterInput struct {
 	Metrics   pipeline.Metrics     `json:"metrics"`
 	Raw       pipeline.DataRef     `json:"raw"`
 	CSVKey    string               `json:"csv_key"`
+	// Retrain: what the model was retrained from (nil for a training run).
+	Retrain *RetrainLineage `json:"retrain,omitempty"`
+}
+
+// RetrainLineage names a retrained model's parents.
+type RetrainLineage struct {
+	BaseVersion int                `json:"base_version"`
+	Mode        string             `json:"mode"`
+	Parents     []pipeline.DataRef `json:"parents"` // raw versions merged: the base's, then each new file's
+	Files       []string           `json:"files"`   // the new CSVs in the store
 }
 
 // RegisterResult is the version the model got.
@@ -39,6 +49,9 @@ type lineage struct {
 	CSVKey string               `json:"csv_key"`
 	Raw    pipeline.DataRef     `json:"raw"`
 	Params pipeline.ModelParams `json:"params"`
+	// Retrain is set for retrained models: the base version, the mode and
+	// every raw parent of Raw.
+	Retrain *RetrainLineage `json:"retrain,omitempty"`
 }
 
 // Register saves weights, scaler, config, metrics and lineage as the next
@@ -57,7 +70,7 @@ func (a *Activities) Register(ctx context.Context, in RegisterInput) (RegisterRe
 	for name, v := range map[string]any{
 		registry.FileConfig:  model.ArtifactConfig{Model: in.Config, Lookback: in.Lookback, Horizon: in.Horizon},
 		registry.FileMetrics: in.Metrics,
-		registry.FileLineage: lineage{RunID: in.RunID, CSVKey: in.CSVKey, Raw: in.Raw, Params: in.Params},
+		registry.FileLineage: lineage{RunID: in.RunID, CSVKey: in.CSVKey, Raw: in.Raw, Params: in.Params, Retrain: in.Retrain},
 	} {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {

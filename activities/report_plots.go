@@ -68,21 +68,21 @@ func (a *Activities) reportPlots(ctx context.Context, rec runs.Record, p *frame.
 
 // dataPlots lists the data plots the Plot step stored for the run.
 func (a *Activities) dataPlots(ctx context.Context, runID string) []report.Plot {
-	keys, err := a.Store.List(ctx, "runs/"+runID+"/plots/data_")
+	keys, err := a.Store.List(ctx, runs.PlotsDir(runID)+"data_")
 	if err != nil {
 		return nil
 	}
 	sort.Strings(keys)
 	var out []report.Plot
 	for _, k := range keys {
-		name := k[len("runs/"+runID+"/"):]
+		name := k[len(runs.Dir(runID)):]
 		out = append(out, report.Plot{Title: "Data: " + name[len("plots/data_"):], URL: name})
 	}
 	return out
 }
 
 func (a *Activities) putRunFile(ctx context.Context, runID, rel string, b []byte, artifacts map[string]string) error {
-	key := "runs/" + runID + "/" + rel
+	key := runs.Key(runID, rel)
 	if err := a.Store.Put(ctx, key, bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("write %s: %w", key, err)
 	}

@@ -12,6 +12,9 @@ import (
 type SplitInput struct {
 	Raw       pipeline.DataRef `json:"raw"`
 	Fractions prep.Fractions   `json:"fractions"`
+	// Tail, when set, splits for a retrain instead: the newest part of the
+	// new rows is the test (Fractions are not used).
+	Tail *prep.TailSplit `json:"tail,omitempty"`
 }
 
 // Splits references train, validation and test, in time order.
@@ -27,14 +30,19 @@ func (s *Splits) parts() [3]*pipeline.DataRef { return [3]*pipeline.DataRef{&s.T
 
 // Split cuts the raw bars chronologically (70/10/20 by default).
 func (a *Activities) Split(ctx context.Context, in SplitInput) (Splits, error) {
-	if err := in.Fractions.Validate(); err != nil {
+	if err := in.Fractions.Validate(); err != nil && in.Tail == nil {
 		return Splits{}, invalid(ErrInvalidParams, err, "%v", err)
 	}
 	bars, err := a.readBars(ctx, in.Raw)
 	if err != nil {
 		return Splits{}, err
 	}
-	train, val, test, err := prep.Split(bars, in.Fractions)
+	var train, val, test *frame.Bars
+	if in.Tail != nil {
+		train, val, test, err = prep.SplitTail(bars, *in.Tail)
+	} else {
+		train, val, test, err = prep.Split(bars, in.Fractions)
+	}
 	if err != nil {
 		return Splits{}, invalid(ErrInvalidData, err, "split %s: %v", in.Raw.Key, err)
 	}

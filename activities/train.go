@@ -13,6 +13,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/runs"
 	"github.com/finsight/finsight/model"
 )
 
@@ -21,6 +22,9 @@ type TrainInput struct {
 	RunID   string               `json:"run_id"`
 	Windows Splits               `json:"windows"`
 	Params  pipeline.ModelParams `json:"params"`
+	// Init warm-starts from these weights (a registered model's, when
+	// fine-tuning) instead of random ones; the architecture must match.
+	Init *pipeline.DataRef `json:"init,omitempty"`
 }
 
 // TrainResult references the trained weights and the learning curve.
@@ -56,12 +60,17 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err != nil {
 		return TrainResult{}, err
 	}
+	if in.Init != nil {
+		if m, err = a.warmStart(ctx, m, *in.Init); err != nil {
+			return TrainResult{}, err
+		}
+	}
 	defer m.Close()
 	ckptKey, err := derivedKey("checkpoint", "ckpt", in)
 	if err != nil {
 		return TrainResult{}, err
 	}
-	ckptKey = fmt.Sprintf("runs/%s/checkpoints/%s", in.RunID, ckptKey[len("data/derived/checkpoint/"):])
+	ckptKey = runs.CheckpointKey(in.RunID, ckptKey[len("data/derived/checkpoint/"):])
 	resume, err := a.loadCheckpoint(ctx, ckptKey)
 	if err != nil {
 		return TrainResult{}, err
@@ -96,7 +105,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err != nil {
 		return TrainResult{}, fmt.Errorf("save weights: %w", err)
 	}
-	out.Weights = pipeline.DataRef{Key: fmt.Sprintf("runs/%s/model/weights.bin", in.RunID), SHA256: blob.ContentHash(weights)}
+	out.Weights = pipeline.DataRef{Key: runs.WeightsKey(in.RunID), SHA256: blob.ContentHash(weights)}
 	if err := a.Store.Put(ctx, out.Weights.Key, bytes.NewReader(weights)); err != nil {
 		return TrainResult{}, fmt.Errorf("write %s: %w", out.Weights.Key, err)
 	}
@@ -105,6 +114,21 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 		out.Curve = append(out.Curve, pipeline.EpochLoss{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: finite(e.ValLoss)})
 	}
 	return out, nil
+}
+
+// warmStart replaces the fresh model m with one holding the weights of
+// init (same architecture), and frees m.
+func (a *Activities) warmStart(ctx context.Context, m *model.LSTM, init pipeline.DataRef) (*model.LSTM, error) {
+	defer m.Close()
+	raw, err := a.readVerified(ctx, init)
+	if err != nil {
+		return nil, err
+	}
+	w, err := model.Load(raw, m.Config(), a.Device)
+	if err != nil {
+		return nil, invalid(ErrInvalidParams, err, "warm start from %s: %v", init.Key, err)
+	}
+	return w, nil
 }
 
 func (a *Activities) loadCheckpoint(ctx context.Context, key string) (*model.Checkpoint, error) {

@@ -67,11 +67,11 @@ func (s *Server) runPlot(c *gin.Context) {
 
 func (s *Server) serveRunFile(c *gin.Context, rel, contentType string) {
 	id := c.Param("id")
-	if strings.ContainsAny(id, "/\\") || blob.ValidateKey("runs/"+id+"/"+rel) != nil {
+	if strings.ContainsAny(id, "/\\") || blob.ValidateKey(runs.Key(id, rel)) != nil {
 		jsonError(c, http.StatusBadRequest, "invalid run id")
 		return
 	}
-	r, err := s.store.Get(c.Request.Context(), "runs/"+id+"/"+rel)
+	r, err := s.store.Get(c.Request.Context(), runs.Key(id, rel))
 	if errors.Is(err, blob.ErrNotFound) {
 		jsonError(c, http.StatusNotFound, "run "+id+" has no "+rel)
 		return

@@ -1,6 +1,7 @@
-// Package api is FinSight's HTTP API (Gin): forecasts from registered models
-// and health. Models are loaded from the registry on demand and reloaded when
-// a newer version is registered.
+// Package api is FinSight's HTTP API (Gin): forecasts from registered models,
+// health, and (when enabled) the Cloud Storage hook that starts inbox scans.
+// Models are loaded from the registry on demand and reloaded when a newer
+// version is registered.
 package api
 
 import (
@@ -18,6 +19,7 @@ type Server struct {
 	store  blob.Store
 	reg    registry.Registry
 	models *modelCache
+	hook   *gcsHook // nil: POST /hooks/gcs answers 404
 }
 
 // New serves the models registered in store, run on device.
@@ -39,6 +41,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/runs/:id", s.getRun)
 	r.GET("/runs/:id/report", s.runReport)
 	r.GET("/runs/:id/plots/:name", s.runPlot)
+	r.POST("/hooks/gcs", s.gcsHookHandler)
 	r.NoRoute(func(c *gin.Context) {
 		jsonError(c, http.StatusNotFound, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})

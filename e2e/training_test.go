@@ -49,13 +49,17 @@ func startStack(t *testing.T) *stack {
 
 // startStackOn starts a worker on store against srv, on a task queue named
 // after the test, so several (sub)tests can share one dev server.
-func startStackOn(t *testing.T, srv *devserver.Server, store blob.Store) *stack {
+func startStackOn(t *testing.T, srv *devserver.Server, store blob.Store, configure ...func(*activities.Activities)) *stack {
 	t.Helper()
 	c := srv.Client(t)
 	queue := "e2e-" + t.Name()
 	w := worker.New(c, queue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.UsageInterceptor{Store: store}}})
 	acts := activities.New(store, gotch.CPU)
 	acts.Notify = c
+	acts.Temporal = c
+	for _, f := range configure {
+		f(acts)
+	}
 	workflows.Register(w, acts)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)

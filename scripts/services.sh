@@ -75,6 +75,8 @@ up)
   start_temporal
   start_worker
   start_api
+  # The periodic inbox scan (idempotent: updates the schedule if it exists).
+  bin/starter schedule inbox || echo "services: could not schedule the inbox scan; run 'bin/starter schedule inbox' later" >&2
   cat <<MSG
 FinSight is up:
   Temporal Web UI  $FINSIGHT_UI_URL
@@ -83,6 +85,9 @@ FinSight is up:
   blob store       $FINSIGHT_STORE
   logs             $STATE/logs/
 Train: bin/starter train --ticker NFLX --csv ../shared/data/single/NFLX.csv --wait
+Retrain on new days: bin/starter retrain --ticker NFLX --csv NEW.csv [--mode finetune|full|auto] --wait
+  (or drop the CSV in $FINSIGHT_STORE/inbox/NFLX/: scanned every 5 minutes)
+Schedules: bin/starter schedule list | create --ticker NFLX --every 24h | delete --ticker NFLX | trigger --ticker NFLX
 Stop:  make down
 MSG
   ;;

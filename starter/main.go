@@ -2,6 +2,8 @@
 // Temporal and prints their results.
 //
 //	starter train --ticker T --csv FILE [--epochs N --units N --layers N --lr X --batch N] [--wait] [--json]
+//	starter retrain --ticker T --csv FILE [--mode finetune|full|auto] [--wait] [--json]
+//	starter schedule create|inbox|list|delete|trigger [flags]
 //	starter predict --ticker T --csv FILE [--api URL]
 //	starter synth --out FILE [--seed N --days N]
 package main
@@ -17,6 +19,9 @@ const usage = `usage: starter <command> [flags]
 
 commands:
   train    upload a CSV and run TrainingPipeline on it
+  retrain  upload a CSV of new prices and hand it to the ticker's TickerRetrainer
+  retrains a ticker's retraining queue and results [--ticker T] [--wait [--count N]] [--json]
+  schedule periodic refreshes and inbox scans: schedule create|inbox|list|delete|trigger
   validate ingest and validate a CSV (or a Yahoo download) and list its anomalies
   predict  send a CSV's last Opens to the API's /predict
   synth    write seeded SYNTHETIC prices (the offline demo's data)
@@ -42,6 +47,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "train":
 		err = train(ctx, args[1:], stdout, getenv)
+	case "retrain":
+		err = retrain(ctx, args[1:], stdout, getenv)
+	case "retrains":
+		err = retrains(ctx, args[1:], stdout, getenv)
+	case "schedule":
+		err = schedule(ctx, args[1:], stdout, getenv)
 	case "validate":
 		err = validateData(ctx, args[1:], stdout, getenv)
 	case "predict":

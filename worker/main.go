@@ -55,6 +55,7 @@ func run(cfg config.Config) error {
 	acts := activities.New(store, device)
 	acts.CodeVersion = codeVersion()
 	acts.Notify = c
+	acts.Temporal = c
 	acts.Yahoo = &yahoo.Client{BaseURL: cfg.YahooURL, UserAgent: "Mozilla/5.0 (compatible; finsight)"}
 	usage := &activities.UsageInterceptor{Store: store}
 	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}}

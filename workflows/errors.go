@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -17,10 +18,22 @@ func stepFailed(step string, err error) error {
 		kind = appErr.Type()
 	}
 	var canceled *temporal.CanceledError
-	if errors.As(err, &canceled) {
+	if errors.As(err, &canceled) || isStepFailure(err) {
 		return err
 	}
 	return temporal.NewNonRetryableApplicationError(step+" failed: "+rootMessage(err), kind, err)
+}
+
+// isStepFailure: err already names the step it failed in (a helper that
+// runs several activities wraps each), so the step running it keeps it.
+func isStepFailure(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		return false
+	}
+	head, _, ok := strings.Cut(appErr.Message(), ": ")
+	f := strings.Fields(head)
+	return ok && len(f) == 2 && f[1] == "failed"
 }
 
 // rootMessage is the innermost error's message: the one that says what went wrong.

@@ -109,3 +109,13 @@ func downloadOptions() workflow.ActivityOptions {
 		RetryPolicy:         retry(time.Second, time.Minute, 6),
 	}
 }
+
+// scanOptions: the inbox scan reads each new file and signals its ticker;
+// it heartbeats per file.
+func scanOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         retry(time.Second, 30*time.Second, 5),
+	}
+}

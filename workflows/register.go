@@ -14,6 +14,10 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(TrainingPipeline, workflow.RegisterOptions{Name: pipeline.TrainingWorkflow})
 	w.RegisterWorkflowWithOptions(ValidateData, workflow.RegisterOptions{Name: pipeline.ValidateWorkflow})
 	w.RegisterWorkflowWithOptions(Tune, workflow.RegisterOptions{Name: pipeline.TuneWorkflow})
+	w.RegisterWorkflowWithOptions(RetrainingPipeline, workflow.RegisterOptions{Name: pipeline.RetrainingWorkflow})
+	w.RegisterWorkflowWithOptions(TickerRetrainer, workflow.RegisterOptions{Name: pipeline.TickerWorkflow})
+	w.RegisterWorkflowWithOptions(InboxScan, workflow.RegisterOptions{Name: pipeline.InboxWorkflow})
+	w.RegisterWorkflowWithOptions(RefreshTicker, workflow.RegisterOptions{Name: pipeline.RefreshWorkflow})
 	w.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }
 

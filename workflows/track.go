@@ -33,12 +33,15 @@ type tracker struct {
 	predictions pipeline.DataRef
 }
 
-func newTracker(ctx workflow.Context, in pipeline.TrainingInput, ticker string) (*tracker, error) {
+// newTracker starts the record of a run of ticker; index sets search
+// attributes; fill adds the pipeline's own input to the record.
+func newTracker(ctx workflow.Context, ticker string, index bool, fill func(*runs.Record)) (*tracker, error) {
 	info := workflow.GetInfo(ctx)
-	t := &tracker{ctx: ctx, index: in.SearchAttributes, rec: runs.Record{
+	t := &tracker{ctx: ctx, index: index, rec: runs.Record{
 		ID: info.WorkflowExecution.ID, Workflow: info.WorkflowType.Name, Ticker: ticker, Status: runs.StatusRunning,
-		StartedAt: workflow.Now(ctx).UTC(), Input: in, Data: runs.Data{CSV: in.CSVKey},
+		StartedAt: workflow.Now(ctx).UTC(),
 	}}
+	fill(&t.rec)
 	if err := workflow.SetQueryHandler(ctx, pipeline.ProgressQuery, func() (pipeline.Progress, error) { return t.progress, nil }); err != nil {
 		return nil, err
 	}
@@ -70,6 +73,19 @@ func (t *tracker) begin(step string) {
 	}
 }
 
+// step runs one named step of a pipeline: it marks the step begun (in the
+// record, the progress query and the Stage search attribute), runs fn, and
+// closes the step and saves the record; a failure comes back named for the
+// step (see stepFailed), with its error type kept.
+func (t *tracker) step(name string, fn func() error) error {
+	t.begin(name)
+	if err := fn(); err != nil {
+		return stepFailed(name, err)
+	}
+	t.end()
+	return nil
+}
+
 // end closes the current step and saves the record.
 func (t *tracker) end() {
 	if n := len(t.rec.Steps); n > 0 {
@@ -79,8 +95,9 @@ func (t *tracker) end() {
 	t.save()
 }
 
-// finish records the outcome and saves the record.
-func (t *tracker) finish(res *pipeline.TrainingResult, err error) {
+// finish records the outcome (version is the model the run registered, 0
+// for none) and saves the record.
+func (t *tracker) finish(version int, err error) {
 	now := workflow.Now(t.ctx).UTC()
 	t.rec.FinishedAt = &now
 	t.rec.Status = runs.StatusCompleted
@@ -90,11 +107,8 @@ func (t *tracker) finish(res *pipeline.TrainingResult, err error) {
 			t.rec.Steps[n-1].WallMS = now.Sub(t.rec.Steps[n-1].StartedAt).Milliseconds()
 		}
 	}
-	if res != nil && res.ModelVersion > 0 {
-		t.rec.Result = res
-		if t.index {
-			_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrModelVersion.ValueSet(int64(res.ModelVersion)))
-		}
+	if version > 0 && t.index {
+		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrModelVersion.ValueSet(int64(version)))
 	}
 	if t.index {
 		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrStage.ValueSet(t.rec.Status))
@@ -104,7 +118,7 @@ func (t *tracker) finish(res *pipeline.TrainingResult, err error) {
 
 // report renders the run's efficacy report and adds it to the record. A
 // failed report is logged and leaves the run's result as it is.
-func (t *tracker) report(res pipeline.TrainingResult) string {
+func (t *tracker) report() string {
 	ctx := workflow.WithActivityOptions(t.ctx, renderOptions())
 	var out activities.ReportResult
 	err := workflow.ExecuteActivity(ctx, t.acts.Report, activities.ReportInput{RunID: t.rec.ID, Predictions: t.predictions}).Get(ctx, &out)

@@ -22,152 +22,174 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	if err != nil {
 		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
 	}
-	t, err := newTracker(ctx, in, ticker)
+	t, err := newTracker(ctx, ticker, in.SearchAttributes, func(r *runs.Record) {
+		r.Input, r.Data.CSV = in, in.CSVKey
+	})
 	if err != nil {
 		return pipeline.TrainingResult{}, err
 	}
 	res, err := runTraining(ctx, t, in, ticker)
-	t.finish(&res, err)
 	if err == nil && res.ModelVersion > 0 {
-		res.ReportURI = t.report(res)
+		t.rec.Result = &res
+	}
+	t.finish(res.ModelVersion, err)
+	if err == nil && res.ModelVersion > 0 {
+		res.ReportURI = t.report()
 	}
 	return res, err
 }
 
+// trainingRun is what the steps of one training pass to each other.
+type trainingRun struct {
+	in      pipeline.TrainingInput
+	ticker  string
+	runID   string
+	queue   string
+	csvKey  string
+	raw     pipeline.DataRef
+	splits  activities.Splits
+	checked activities.ValidateResult
+	cleaned activities.CleanResult
+	scaled  activities.ScaleResult
+	windows activities.Splits
+	params  pipeline.ModelParams
+	trained activities.TrainResult
+	eval    activities.EvaluateResult
+	reg     activities.RegisterResult
+}
+
 func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ticker string) (pipeline.TrainingResult, error) {
-	var a *activities.Activities // names the activity methods; the worker holds the real one
 	info := workflow.GetInfo(ctx)
 	out := pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}
-	runID := info.WorkflowExecution.ID
+	r := &trainingRun{in: in, ticker: ticker, runID: info.WorkflowExecution.ID, queue: trainingQueue(in.Device), params: in.Model}
+	steps := []struct {
+		name string
+		run  func(workflow.Context, *tracker, *pipeline.TrainingResult) error
+		skip bool
+	}{
+		{"ingest", r.ingest, false},
+		{"validate", r.validate, false},
+		{"clean", r.clean, false},
+		{"plot", r.plot, false},
+		{"scale", r.scale, false},
+		{"window", r.window, false},
+		{"tune", r.tune, in.Tune.Trials <= 0},
+		{"train", r.train, false},
+		{"evaluate", r.evaluate, false},
+		{"register", r.register, false},
+		{"promote", r.promote, false},
+	}
+	for _, s := range steps {
+		if s.skip {
+			continue
+		}
+		if err := t.step(s.name, func() error { return s.run(ctx, t, &out) }); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
 
-	t.begin("ingest")
-	csvKey, err := fetchSource(ctx, ticker, in.CSVKey, in.Download)
+func (r *trainingRun) ingest(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	csvKey, err := fetchSource(ctx, r.ticker, r.in.CSVKey, r.in.Download)
 	if err != nil {
-		return out, err
+		return err
 	}
-	t.rec.Data.CSV = csvKey
-	frac := prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test}
-	raw, splits, err := ingestAndSplit(ctx, ticker, csvKey, frac)
-	if err != nil {
-		return out, err
+	r.csvKey, t.rec.Data.CSV = csvKey, csvKey
+	frac := prep.Fractions{Train: r.in.Train, Val: r.in.Val, Test: r.in.Test}
+	if r.raw, r.splits, err = ingestAndSplit(ctx, r.ticker, csvKey, frac); err != nil {
+		return err
 	}
-	out.Raw, t.rec.Data.Raw = raw, raw
-	t.rec.Data.Splits = [3]pipeline.DataRef{splits.Train, splits.Val, splits.Test}
-	t.end()
+	out.Raw, t.rec.Data.Raw = r.raw, r.raw
+	t.rec.Data.Splits = [3]pipeline.DataRef{r.splits.Train, r.splits.Val, r.splits.Test}
+	return nil
+}
 
-	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
-	t.begin("validate")
-	var checked activities.ValidateResult
-	if err := workflow.ExecuteLocalActivity(lctx, a.Validate, activities.ValidateInput{
-		Splits: splits, Config: in.Validate, FailOnCritical: true,
-	}).Get(ctx, &checked); err != nil {
-		return out, stepFailed("validate", err)
-	}
-	out.Anomalies, t.rec.Anomalies = checked.Counts, checked.Anomalies
-	t.end()
+func (r *trainingRun) validate(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	var a *activities.Activities
+	err := local(ctx, a.Validate, activities.ValidateInput{Splits: r.splits, Config: r.in.Validate, FailOnCritical: true}, &r.checked)
+	out.Anomalies, t.rec.Anomalies = r.checked.Counts, r.checked.Anomalies
+	return err
+}
 
-	t.begin("clean")
-	var cleaned activities.CleanResult
-	if err := workflow.ExecuteLocalActivity(lctx, a.Clean, activities.CleanInput{Splits: splits, Spec: in.Clean}).Get(ctx, &cleaned); err != nil {
-		return out, stepFailed("clean", err)
+func (r *trainingRun) clean(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	var a *activities.Activities
+	if err := local(ctx, a.Clean, activities.CleanInput{Splits: r.splits, Spec: r.in.Clean}, &r.cleaned); err != nil {
+		return err
 	}
-	for _, r := range cleaned.Reports {
-		out.FilledValues += r.Filled + r.Interpolated
-		out.DroppedRows += r.DroppedRows
-		out.Outliers += len(r.Outliers)
-	}
-	t.rec.Data.Cleaned = [3]pipeline.DataRef{cleaned.Splits.Train, cleaned.Splits.Val, cleaned.Splits.Test}
-	t.end()
+	out.FilledValues, out.DroppedRows, out.Outliers = cleaningCounts(r.cleaned)
+	t.rec.Data.Cleaned = [3]pipeline.DataRef{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
+	return nil
+}
 
-	t.begin("plot")
+func (r *trainingRun) plot(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	var a *activities.Activities
 	var drawn activities.PlotResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, renderOptions()), a.Plot, activities.PlotInput{
-		RunID: runID, Raw: raw, Cleaned: cleaned.Splits, Anomalies: checked.Anomalies,
+		RunID: r.runID, Raw: r.raw, Cleaned: r.cleaned.Splits, Anomalies: r.checked.Anomalies,
 	}).Get(ctx, &drawn); err != nil {
-		return out, stepFailed("plot", err)
+		return err
 	}
 	out.Plots = t.plotsFolder(drawn.Plots)
-	t.end()
+	return nil
+}
 
-	t.begin("scale")
-	var scaled activities.ScaleResult
-	if err := workflow.ExecuteLocalActivity(lctx, a.Scale, activities.ScaleInput{
-		Splits: cleaned.Splits, Spec: in.Transform, Horizon: in.Horizon,
-	}).Get(ctx, &scaled); err != nil {
-		return out, stepFailed("scale", err)
-	}
-	t.end()
+func (r *trainingRun) scale(ctx workflow.Context, _ *tracker, _ *pipeline.TrainingResult) error {
+	var a *activities.Activities
+	return local(ctx, a.Scale, activities.ScaleInput{Splits: r.cleaned.Splits, Spec: r.in.Transform, Horizon: r.in.Horizon}, &r.scaled)
+}
 
-	t.begin("window")
-	var windows activities.Splits
-	if err := workflow.ExecuteLocalActivity(lctx, a.Window, activities.WindowInput{
-		Transform: scaled.Transform, Splits: cleaned.Splits, Lookback: in.Lookback,
-	}).Get(ctx, &windows); err != nil {
-		return out, stepFailed("window", err)
-	}
-	out.Windows = [3]int{windows.Train.Rows, windows.Val.Rows, windows.Test.Rows}
-	t.rec.Data.Windows = [3]pipeline.DataRef{windows.Train, windows.Val, windows.Test}
-	t.end()
+func (r *trainingRun) window(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	var err error
+	r.windows, err = windowSplits(ctx, t, r.scaled.Transform, r.cleaned.Splits, r.in.Lookback)
+	out.Windows = [3]int{r.windows.Train.Rows, r.windows.Val.Rows, r.windows.Test.Rows}
+	return err
+}
 
-	queue := trainingQueue(in.Device)
-	params := in.Model
-	if in.Tune.Trials > 0 {
-		t.begin("tune")
-		var tuned TuneResult
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: runID + "-tune"})
-		if err := workflow.ExecuteChildWorkflow(cctx, pipeline.TuneWorkflow, TuneInput{
-			Windows: windows, Base: in.Model, Spec: in.Tune, Queue: queue,
-		}).Get(ctx, &tuned); err != nil {
-			return out, stepFailed("tune", err)
-		}
-		params = tuned.Best
-		out.Tuning, out.BestTrial = tuned.Trials, tuned.BestID
-		t.end()
+func (r *trainingRun) tune(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
+	var tuned TuneResult
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune"})
+	if err := workflow.ExecuteChildWorkflow(cctx, pipeline.TuneWorkflow, TuneInput{
+		Windows: r.windows, Base: r.in.Model, Spec: r.in.Tune, Queue: r.queue,
+	}).Get(ctx, &tuned); err != nil {
+		return err
 	}
-	t.begin("train")
-	var trained activities.TrainResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions(queue)), a.Train,
-		activities.TrainInput{RunID: runID, Windows: windows, Params: params}).Get(ctx, &trained); err != nil {
-		return out, stepFailed("train", err)
-	}
-	out.Curve = trained.Curve
-	out.Training = pipeline.TrainingRun{Attempt: trained.Attempt, ResumedFrom: trained.ResumedFrom,
-		EpochsRun: trained.EpochsRun, BestEpoch: trained.BestEpoch, StoppedEarly: trained.StoppedEarly}
-	t.end()
+	r.params = tuned.Best
+	out.Tuning, out.BestTrial = tuned.Trials, tuned.BestID
+	return nil
+}
 
-	t.begin("evaluate")
-	var eval activities.EvaluateResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions(queue)), a.Evaluate,
-		activities.EvaluateInput{RunID: runID, Weights: trained.Weights, Config: trained.Config, Transform: scaled.Transform, Test: windows.Test}).Get(ctx, &eval); err != nil {
-		return out, stepFailed("evaluate", err)
-	}
-	out.Metrics, out.Efficacy = eval.Metrics, eval.Efficacy
-	t.predictions = eval.Predictions
-	t.end()
+func (r *trainingRun) train(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
+	var err error
+	r.trained, err = trainModel(ctx, r.queue, activities.TrainInput{RunID: r.runID, Windows: r.windows, Params: r.params})
+	out.Curve, out.Training = r.trained.Curve, trainingRunOf(r.trained)
+	return err
+}
 
-	t.begin("register")
-	var reg activities.RegisterResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Register, activities.RegisterInput{
-		Ticker: ticker, RunID: runID, Weights: trained.Weights, Transform: scaled.Transform, Config: trained.Config,
-		Lookback: in.Lookback, Horizon: in.Horizon, Params: params, Metrics: eval.Metrics, Raw: raw, CSVKey: csvKey,
-	}).Get(ctx, &reg); err != nil {
-		return out, stepFailed("register", err)
-	}
-	out.ModelVersion = reg.Version
-	out.ModelURI = reg.URI
-	t.end()
+func (r *trainingRun) evaluate(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	var err error
+	r.eval, err = evaluateModel(ctx, r.queue, activities.EvaluateInput{
+		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scaled.Transform, Test: r.windows.Test})
+	out.Metrics, out.Efficacy = r.eval.Metrics, r.eval.Efficacy
+	t.predictions = r.eval.Predictions
+	return err
+}
 
-	t.begin("promote")
-	var gate activities.PromoteResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Promote, activities.PromoteInput{
-		Ticker: ticker, RunID: runID, Version: reg.Version, Predictions: t.predictions, Test: cleaned.Splits.Test,
-		Margin: in.PromotionMargin, Force: in.ForcePromote,
-	}).Get(ctx, &gate); err != nil {
-		return out, stepFailed("promote", err)
-	}
-	out.Promotion = pipeline.Promotion{Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason,
-		PreviousVersion: gate.PreviousVersion, Days: gate.Days, RMSE: gate.RMSE, ChampionRMSE: gate.ChampionRMSE, NaiveRMSE: gate.NaiveRMSE}
-	t.rec.Promotion = &runs.Promotion{Version: reg.Version, Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason}
-	t.end()
-	return out, nil
+func (r *trainingRun) register(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
+	var err error
+	r.reg, err = registerModel(ctx, activities.RegisterInput{
+		Ticker: r.ticker, RunID: r.runID, Weights: r.trained.Weights, Transform: r.scaled.Transform, Config: r.trained.Config,
+		Lookback: r.in.Lookback, Horizon: r.in.Horizon, Params: r.params, Metrics: r.eval.Metrics, Raw: r.raw, CSVKey: r.csvKey,
+	})
+	out.ModelVersion, out.ModelURI = r.reg.Version, r.reg.URI
+	return err
+}
+
+func (r *trainingRun) promote(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+	var err error
+	out.Promotion, err = promoteModel(ctx, t, activities.PromoteInput{
+		Ticker: r.ticker, RunID: r.runID, Version: r.reg.Version, Predictions: r.eval.Predictions, Test: r.cleaned.Splits.Test,
+		Margin: r.in.PromotionMargin, Force: r.in.ForcePromote,
+	})
+	return err
 }

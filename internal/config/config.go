@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/finsight/finsight/internal/blob"
@@ -24,6 +25,7 @@ type Config struct {
 	YahooURL        string // base URL of the Yahoo Finance chart API (a local server in tests)
 	GCSCredentials  string // service-account key file for gs:// stores ("" = Application Default Credentials)
 	GCSEndpoint     string // GCS endpoint of an emulator ("" = Google's, or STORAGE_EMULATOR_HOST)
+	HookToken       string // secret of the API's POST /hooks/gcs ("" = the hook is off)
 }
 
 // FromEnv reads FINSIGHT_* variables (and TEMPORAL_ADDRESS), with defaults
@@ -46,6 +48,7 @@ func FromEnv(getenv func(string) string) Config {
 		YahooURL:        get("FINSIGHT_YAHOO_URL", "https://query1.finance.yahoo.com"),
 		GCSCredentials:  get("FINSIGHT_GCS_CREDENTIALS", ""),
 		GCSEndpoint:     get("FINSIGHT_GCS_ENDPOINT", ""),
+		HookToken:       get("FINSIGHT_HOOK_TOKEN", ""),
 	}
 }
 
@@ -61,6 +64,21 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.YahooURL, "yahoo-url", c.YahooURL, "Yahoo Finance chart API base URL (env FINSIGHT_YAHOO_URL)")
 	fs.StringVar(&c.GCSCredentials, "gcs-credentials", c.GCSCredentials, "service-account key file for gs:// stores; default ADC (env FINSIGHT_GCS_CREDENTIALS)")
 	fs.StringVar(&c.GCSEndpoint, "gcs-endpoint", c.GCSEndpoint, "GCS emulator endpoint (env FINSIGHT_GCS_ENDPOINT)")
+	fs.StringVar(&c.HookToken, "hook-token", c.HookToken, "secret (?token=) of the API's POST /hooks/gcs; empty turns the hook off (env FINSIGHT_HOOK_TOKEN)")
+}
+
+// GCSLocation is the bucket and prefix (without leading or trailing slash)
+// of a gs:// store; ok is false for any other store. It reads the URL as
+// blob.Open does.
+func (c Config) GCSLocation() (bucket, prefix string, ok bool) {
+	if !strings.Contains(c.Store, "://") {
+		return "", "", false
+	}
+	u, err := url.Parse(c.Store)
+	if err != nil || u.Scheme != "gs" || u.Host == "" {
+		return "", "", false
+	}
+	return u.Host, strings.Trim(u.Path, "/"), true
 }
 
 // OpenStore opens the configured blob store.

@@ -76,6 +76,18 @@ code{background:#f4f4f4;padding:0 .2em}
 {{end}}{{range .Efficacy.ByVolatility}}<tr><td>{{.Name}}</td><td>{{.Model.N}}</td><td>{{num .Model.RMSE 4}}</td><td>{{num .Naive.RMSE 4}}</td><td>{{num .MASE 3}}</td><td>{{pct .DirectionalAccuracy}}</td><td>{{num .DMPValue 3}}</td></tr>
 {{end}}</table>
 {{end}}
+{{with .R.RetrainResult}}
+<h2>Retraining{{if .Base.Version}} of v{{.Base.Version}}{{end}}</h2>
+{{if .Base.Version}}<p>Base model: v{{.Base.Version}}, the {{.Base.Why}}. Mode: <b>{{.Mode}}</b> — {{.ModeReason}}.</p>{{end}}
+<table><tr><th>new file</th><th>rows</th><th>days</th><th>new days</th><th>outcome</th></tr>
+{{range .Files}}<tr><td>{{.Name}}</td><td>{{.Rows}}</td><td>{{.First}} … {{.Last}}</td><td>{{.NewRows}}</td><td>{{if .Rejected}}<span class="bad">rejected: {{.Reason}}</span>{{else}}merged{{end}}</td></tr>
+{{end}}</table>
+{{if .Parents}}<p>Merged raw version <code>{{short .Raw.SHA256}}</code> ({{.Raw.Rows}} rows) from {{range $i, $p := .Parents}}{{if $i}} + {{end}}<code>{{short $p.SHA256}}</code>{{end}}.</p>{{end}}
+{{with .Comparison}}{{if .Days}}<h3>New model, base model and naive on the same {{.Days}} new test days ({{.First}} … {{.Last}})</h3>
+<table><tr><th>model</th><th>RMSE</th><th>MAE</th></tr>
+{{range .Scores}}<tr><td>{{.Name}}</td><td>{{num .RMSE 4}}</td><td>{{num .MAE 4}}</td></tr>
+{{end}}</table>{{end}}{{end}}
+{{end}}
 {{with .R.Promotion}}<h2>Registry</h2><p>v{{.Version}} is <b>{{.Alias}}</b>{{if .Forced}} (forced){{end}}: {{.Reason}}</p>{{end}}
 {{range .Plots}}<h3>{{.Title}}</h3><img src="{{.URL}}" alt="{{.Title}}">{{end}}
 {{with .R.Result}}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/finsight/finsight/internal/metrics"
+	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
 )
 
@@ -43,6 +44,9 @@ func Summary(w io.Writer, r runs.Record) error {
 			p.f("    %-16s n=%-4d RMSE %9.4f vs naive %9.4f  MASE %s\n", s.Name, s.Model.N, s.Model.RMSE, s.Naive.RMSE, num(s.MASE, 3))
 		}
 	}
+	if res := r.RetrainResult; res != nil {
+		retrainSummary(p, *res)
+	}
 	if pr := r.Promotion; pr != nil {
 		p.f("  registry: v%d is %s — %s\n", pr.Version, pr.Alias, pr.Reason)
 	}
@@ -50,6 +54,45 @@ func Summary(w io.Writer, r runs.Record) error {
 		p.f("  report: %s\n", u)
 	}
 	return p.err
+}
+
+// retrainSummary writes what a retrain started from, what it took in and
+// how the new model, the base and naive compare on the same new days.
+func retrainSummary(p *printer, r pipeline.RetrainingResult) {
+	if r.Base.Version > 0 {
+		p.f("  retrain of v%d (%s)\n", r.Base.Version, r.Base.Why)
+	}
+	if r.Mode != "" {
+		p.f("  mode: %s — %s\n", r.Mode, r.ModeReason)
+	}
+	for _, f := range r.Files {
+		if f.Rejected {
+			p.f("  file %s: REJECTED — %s%s\n", f.Name, f.Reason, movedTo(f.Moved))
+			continue
+		}
+		p.f("  file %s: %d rows %s..%s, %d new days (raw %s)\n", f.Name, f.Rows, f.First, f.Last, f.NewRows, short(f.Raw.SHA256))
+	}
+	if len(r.Parents) > 0 {
+		var names []string
+		for _, d := range r.Parents {
+			names = append(names, short(d.SHA256))
+		}
+		p.f("  merged raw %s (%d rows) from %s\n", short(r.Raw.SHA256), r.Raw.Rows, strings.Join(names, " + "))
+	}
+	if c := r.Comparison; c.Days > 0 {
+		p.f("  on the same %d new test days %s..%s, price units:\n", c.Days, c.First, c.Last)
+		p.f("    %-14s %10s %10s\n", "", "RMSE", "MAE")
+		for _, s := range c.Scores {
+			p.f("    %-14s %10.4f %10.4f\n", s.Name, s.RMSE, s.MAE)
+		}
+	}
+}
+
+func movedTo(key string) string {
+	if key == "" {
+		return ""
+	}
+	return " (moved to " + key + ")"
 }
 
 // Verdict says in words how the model compares with naive.

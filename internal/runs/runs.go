@@ -43,10 +43,14 @@ type Record struct {
 	Data       Data                     `json:"data"`
 	Steps      []Step                   `json:"steps"`
 	Result     *pipeline.TrainingResult `json:"result,omitempty"`
-	Anomalies  []Anomaly                `json:"anomalies,omitempty"`
-	Artifacts  map[string]string        `json:"artifacts,omitempty"` // name → URI
-	Promotion  *Promotion               `json:"promotion,omitempty"`
-	Error      string                   `json:"error,omitempty"`
+	// Retraining runs (Workflow RetrainingPipeline) record their own input
+	// and result; Input and Result stay empty.
+	Retrain       *pipeline.RetrainingInput  `json:"retrain_params,omitempty"`
+	RetrainResult *pipeline.RetrainingResult `json:"retrain_result,omitempty"`
+	Anomalies     []Anomaly                  `json:"anomalies,omitempty"`
+	Artifacts     map[string]string          `json:"artifacts,omitempty"` // name → URI
+	Promotion     *Promotion                 `json:"promotion,omitempty"`
+	Error         string                     `json:"error,omitempty"`
 }
 
 // Data lists the versions a run read and wrote (lineage).
@@ -89,8 +93,6 @@ type Stat struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-func recordKey(id string) string { return "runs/" + id + "/run.json" }
-
 // Write stores the record atomically.
 func Write(ctx context.Context, s blob.Store, r Record) error {
 	if err := blob.PutJSON(ctx, s, recordKey(r.ID), r); err != nil {
@@ -117,7 +119,7 @@ func Read(ctx context.Context, s blob.Store, id string) (Record, error) {
 
 // List returns the records (newest first), of one ticker when ticker is set.
 func List(ctx context.Context, s blob.Store, ticker string) ([]Record, error) {
-	keys, err := s.List(ctx, "runs/")
+	keys, err := s.List(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
@@ -140,12 +142,12 @@ func List(ctx context.Context, s blob.Store, ticker string) ([]Record, error) {
 
 // WriteStat stores one activity measurement of a run.
 func WriteStat(ctx context.Context, s blob.Store, runID, name string, st Stat) error {
-	return blob.PutJSON(ctx, s, "runs/"+runID+"/stats/"+name+".json", st)
+	return blob.PutJSON(ctx, s, statsKey(runID, name), st)
 }
 
 // ReadStats loads every activity measurement of a run, oldest first.
 func ReadStats(ctx context.Context, s blob.Store, runID string) ([]Stat, error) {
-	keys, err := s.List(ctx, "runs/"+runID+"/stats/")
+	keys, err := s.List(ctx, Key(runID, "stats/"))
 	if err != nil {
 		return nil, fmt.Errorf("list stats of %s: %w", runID, err)
 	}

@@ -1,4 +1,5 @@
-// Command finsight-api serves FinSight's HTTP API (POST /predict, GET /healthz).
+// Command finsight-api serves FinSight's HTTP API (POST /predict, GET /healthz,
+// and POST /hooks/gcs when FINSIGHT_HOOK_TOKEN is set on a gs:// store).
 package main
 
 import (
@@ -12,6 +13,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 
 	"github.com/finsight/finsight/api"
 	"github.com/finsight/finsight/internal/config"
@@ -42,6 +46,11 @@ func run(cfg config.Config) error {
 	}
 	srv := api.New(store, device)
 	defer srv.Close()
+	closeHook, err := enableHook(srv, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeHook()
 	hs := &http.Server{Addr: cfg.APIAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
@@ -57,4 +66,36 @@ func run(cfg config.Config) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// enableHook turns on POST /hooks/gcs when a hook token is configured and
+// the store is a bucket. The Temporal client connects lazily, so the API
+// starts (and serves /predict) while Temporal is down; the hook answers 503
+// until it is up. It returns what closes the client.
+func enableHook(srv *api.Server, cfg config.Config) (func(), error) {
+	nothing := func() {}
+	if cfg.HookToken == "" {
+		return nothing, nil
+	}
+	bucket, prefix, ok := cfg.GCSLocation()
+	if !ok {
+		slog.Warn("gcs hook off: the store is not a gs:// bucket", "store", cfg.Store)
+		return nothing, nil
+	}
+	c, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: temporalLogger()})
+	if err != nil {
+		return nil, fmt.Errorf("gcs hook: temporal client for %s: %w", cfg.TemporalAddress, err)
+	}
+	err = srv.EnableGCSHook(api.HookConfig{Token: cfg.HookToken, Bucket: bucket, Prefix: prefix, TaskQueue: cfg.TaskQueue, Starter: c})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	slog.Info("gcs hook on", "path", "/hooks/gcs", "bucket", bucket, "prefix", prefix, "temporal", cfg.TemporalAddress, "task_queue", cfg.TaskQueue)
+	return c.Close, nil
+}
+
+// temporalLogger passes the Temporal client's warnings and errors to stderr.
+func temporalLogger() log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
