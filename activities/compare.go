@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
@@ -14,11 +15,11 @@ import (
 // CompareInput is a new model's test predictions and a registered version
 // to score on the same days.
 type CompareInput struct {
-	Ticker      string           `json:"ticker"`
-	Version     int              `json:"version"`     // the new model's version, for naming ("" before registering)
-	Base        int              `json:"base"`        // the registered version to compare with
-	Predictions pipeline.DataRef `json:"predictions"` // the new model's, from Evaluate
-	Test        pipeline.DataRef `json:"test"`        // the cleaned test bars the base is re-scored on
+	Ticker      string   `json:"ticker"`
+	Version     int      `json:"version"`     // the new model's version, for naming ("" before registering)
+	Base        int      `json:"base"`        // the registered version to compare with
+	Predictions blob.Ref `json:"predictions"` // the new model's, from Evaluate
+	Test        blob.Ref `json:"test"`        // the cleaned test bars the base is re-scored on
 }
 
 // Compare scores the new model, the base version (re-scored here with its

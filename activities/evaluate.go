@@ -8,7 +8,6 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/metrics"
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
 	"github.com/finsight/finsight/model"
@@ -16,18 +15,18 @@ import (
 
 // EvaluateInput is a trained model and the data to score it on.
 type EvaluateInput struct {
-	RunID     string           `json:"run_id"`
-	Weights   pipeline.DataRef `json:"weights"`
-	Config    model.Config     `json:"config"`
-	Transform pipeline.DataRef `json:"transform"`
-	Test      pipeline.DataRef `json:"test"`
+	RunID     string       `json:"run_id"`
+	Weights   blob.Ref     `json:"weights"`
+	Config    model.Config `json:"config"`
+	Transform blob.Ref     `json:"transform"`
+	Test      blob.Ref     `json:"test"`
 }
 
 // EvaluateResult holds model and naive scores on the same test targets.
 type EvaluateResult struct {
-	Metrics     pipeline.Metrics  `json:"metrics"`
-	Efficacy    pipeline.Efficacy `json:"efficacy"`
-	Predictions pipeline.DataRef  `json:"predictions"` // date, actual, predicted, naive (Arrow)
+	Metrics     metrics.TestSummary `json:"metrics"`
+	Efficacy    metrics.Efficacy    `json:"efficacy"`
+	Predictions blob.Ref            `json:"predictions"` // date, actual, predicted, naive (Arrow)
 }
 
 // Evaluate scores the model on the test windows in price units, beside the
@@ -62,7 +61,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	if err != nil {
 		return EvaluateResult{}, fmt.Errorf("score: %w", err)
 	}
-	out := EvaluateResult{Metrics: pipeline.Metrics{
+	out := EvaluateResult{Metrics: metrics.TestSummary{
 		TestRMSE: cmp.Model.RMSE, TestMAE: cmp.Model.MAE, TestMAPE: cmp.Model.MAPE,
 		NaiveRMSE: cmp.Naive.RMSE, NaiveMAE: cmp.Naive.MAE, NaiveMAPE: cmp.Naive.MAPE,
 		N:         cmp.Model.N,
@@ -81,7 +80,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	if err := frame.WritePredictions(&buf, p, a.Mem); err != nil {
 		return EvaluateResult{}, fmt.Errorf("encode predictions: %w", err)
 	}
-	out.Predictions = pipeline.DataRef{Key: runs.PredictionsKey(in.RunID), SHA256: blob.ContentHash(buf.Bytes()), Rows: p.Len()}
+	out.Predictions = blob.Ref{Key: runs.PredictionsKey(in.RunID), SHA256: blob.ContentHash(buf.Bytes()), Rows: p.Len()}
 	if err := a.Store.Put(ctx, out.Predictions.Key, &buf); err != nil {
 		return EvaluateResult{}, fmt.Errorf("write %s: %w", out.Predictions.Key, err)
 	}

@@ -18,10 +18,10 @@ type IngestInput struct {
 
 // IngestResult references the raw bars as Arrow, versioned by content.
 type IngestResult struct {
-	Raw       pipeline.DataRef `json:"raw"`
-	FirstDate string           `json:"first_date"`
-	LastDate  string           `json:"last_date"`
-	Missing   int              `json:"missing"` // missing values in the file
+	Raw       blob.Ref `json:"raw"`
+	FirstDate string   `json:"first_date"`
+	LastDate  string   `json:"last_date"`
+	Missing   int      `json:"missing"` // missing values in the file
 }
 
 // Ingest parses a CSV (Yahoo or Kaggle header, "null" = missing) into an
@@ -32,7 +32,7 @@ func (a *Activities) Ingest(ctx context.Context, in IngestInput) (IngestResult, 
 	if err != nil {
 		return IngestResult{}, invalid(ErrInvalidParams, err, "%v", err)
 	}
-	csv, err := a.readVerified(ctx, pipeline.DataRef{Key: in.CSVKey})
+	csv, err := a.readVerified(ctx, blob.Ref{Key: in.CSVKey})
 	if err != nil {
 		return IngestResult{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/plots"
@@ -15,7 +16,7 @@ import (
 // and the anomalies found.
 type PlotInput struct {
 	RunID     string             `json:"run_id"`
-	Raw       pipeline.DataRef   `json:"raw"`
+	Raw       blob.Ref           `json:"raw"`
 	Cleaned   Splits             `json:"cleaned"`
 	Anomalies []pipeline.Anomaly `json:"anomalies"`
 }

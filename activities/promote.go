@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/internal/artifact"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
@@ -17,26 +18,13 @@ import (
 
 // PromoteInput is a freshly registered version and what it is judged on.
 type PromoteInput struct {
-	Ticker      string           `json:"ticker"`
-	RunID       string           `json:"run_id"`
-	Version     int              `json:"version"`
-	Predictions pipeline.DataRef `json:"predictions"` // the new model's test predictions
-	Test        pipeline.DataRef `json:"test"`        // the run's cleaned test bars
-	Margin      float64          `json:"margin"`      // allowed RMSE excess over naive (0.05 = 5%)
-	Force       bool             `json:"force"`
-}
-
-// PromoteResult is the gate's decision and the numbers behind it.
-type PromoteResult struct {
-	Alias           string  `json:"alias"` // champion or challenger
-	Promoted        bool    `json:"promoted"`
-	Forced          bool    `json:"forced"`
-	Reason          string  `json:"reason"`
-	PreviousVersion int     `json:"previous_version"` // the champion it was compared with (0 = none)
-	Days            int     `json:"days"`             // test days compared
-	RMSE            float64 `json:"rmse"`
-	ChampionRMSE    float64 `json:"champion_rmse"`
-	NaiveRMSE       float64 `json:"naive_rmse"`
+	Ticker      string   `json:"ticker"`
+	RunID       string   `json:"run_id"`
+	Version     int      `json:"version"`
+	Predictions blob.Ref `json:"predictions"` // the new model's test predictions
+	Test        blob.Ref `json:"test"`        // the run's cleaned test bars
+	Margin      float64  `json:"margin"`      // allowed RMSE excess over naive (0.05 = 5%)
+	Force       bool     `json:"force"`
 }
 
 // Promote runs the promotion gate: the new version becomes challenger, and
@@ -44,25 +32,25 @@ type PromoteResult struct {
 // champion's (re-scored here on this run's test split, not taken from its
 // own old test) and is not worse than the naive forecast by more than the
 // margin. Force overrides the gate and is recorded.
-func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResult, error) {
+func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Promotion, error) {
 	reg := registry.Registry{Store: a.Store}
 	m, err := reg.Manifest(ctx, in.Ticker)
 	if err != nil {
-		return PromoteResult{}, storeErr(err, "read registry of %s", in.Ticker)
+		return pipeline.Promotion{}, storeErr(err, "read registry of %s", in.Ticker)
 	}
 	raw, err := a.readVerified(ctx, in.Predictions)
 	if err != nil {
-		return PromoteResult{}, err
+		return pipeline.Promotion{}, err
 	}
 	preds, err := frame.ReadPredictions(bytes.NewReader(raw), a.Mem)
 	if err != nil {
-		return PromoteResult{}, invalid(ErrCorrupt, err, "decode predictions: %v", err)
+		return pipeline.Promotion{}, invalid(ErrCorrupt, err, "decode predictions: %v", err)
 	}
 	champ, hasChamp := m.Alias(registry.Champion)
 	var champPred map[time.Time]float64
 	if hasChamp && champ.Version != in.Version {
 		if champPred, err = a.championPredictions(ctx, reg, in.Ticker, champ.Version, in.Test); err != nil {
-			return PromoteResult{}, err
+			return pipeline.Promotion{}, err
 		}
 	}
 	out := judge(preds, champPred, in.Margin)
@@ -79,14 +67,14 @@ func (a *Activities) Promote(ctx context.Context, in PromoteInput) (PromoteResul
 		out.Alias = registry.Challenger
 	}
 	if _, err := reg.SetAlias(ctx, in.Ticker, out.Alias, in.Version, out.Reason, out.Forced, in.RunID); err != nil {
-		return PromoteResult{}, fmt.Errorf("set %s of %s: %w", out.Alias, in.Ticker, err)
+		return pipeline.Promotion{}, fmt.Errorf("set %s of %s: %w", out.Alias, in.Ticker, err)
 	}
 	return out, nil
 }
 
 // judge compares the new model with naive and (when given) the champion
 // on the test days both models forecast.
-func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) PromoteResult {
+func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) pipeline.Promotion {
 	var se, seNaive, seChamp float64
 	n := 0
 	for i, d := range p.Date {
@@ -102,7 +90,7 @@ func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) Pr
 		}
 		n++
 	}
-	out := PromoteResult{Days: n}
+	out := pipeline.Promotion{Days: n}
 	if n == 0 {
 		out.Reason = "no test day in common with the champion: cannot compare"
 		return out
@@ -135,7 +123,7 @@ func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) Pr
 
 // championPredictions re-scores the champion on this run's test bars with
 // its own transform and lookback, by target date.
-func (a *Activities) championPredictions(ctx context.Context, reg registry.Registry, ticker string, version int, testRef pipeline.DataRef) (map[time.Time]float64, error) {
+func (a *Activities) championPredictions(ctx context.Context, reg registry.Registry, ticker string, version int, testRef blob.Ref) (map[time.Time]float64, error) {
 	champ, err := artifact.Load(ctx, reg, ticker, version, a.Device)
 	if errors.Is(err, artifact.ErrCorrupt) {
 		return nil, invalid(ErrCorrupt, err, "champion v%d: %v", version, err)

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/report"
 	"github.com/finsight/finsight/internal/runs"
 )
@@ -39,8 +39,8 @@ func (a *Activities) SaveRun(ctx context.Context, rec runs.Record) (SaveRunResul
 
 // ReportInput names the run to report on.
 type ReportInput struct {
-	RunID       string           `json:"run_id"`
-	Predictions pipeline.DataRef `json:"predictions"`
+	RunID       string   `json:"run_id"`
+	Predictions blob.Ref `json:"predictions"`
 }
 
 // ReportResult lists the report's files by name → URI.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
-	"github.com/finsight/finsight/internal/pipeline"
 )
 
 // derivedKey names a step's output by what it was computed from, so the same
@@ -26,8 +25,8 @@ func derivedKey(step, ext string, inputs any) (string, error) {
 
 // putImmutable writes b under key unless an object is already there (which,
 // for content-derived keys, holds the same bytes) and returns its reference.
-func (a *Activities) putImmutable(ctx context.Context, key string, b []byte, rows int) (pipeline.DataRef, error) {
-	ref := pipeline.DataRef{Key: key, SHA256: blob.ContentHash(b), Rows: rows}
+func (a *Activities) putImmutable(ctx context.Context, key string, b []byte, rows int) (blob.Ref, error) {
+	ref := blob.Ref{Key: key, SHA256: blob.ContentHash(b), Rows: rows}
 	err := a.Store.PutIfAbsent(ctx, key, bytes.NewReader(b))
 	if err != nil && !errors.Is(err, blob.ErrExists) {
 		return ref, fmt.Errorf("write %s: %w", key, err)
@@ -36,7 +35,7 @@ func (a *Activities) putImmutable(ctx context.Context, key string, b []byte, row
 }
 
 // readVerified reads an object and checks it against its reference's hash.
-func (a *Activities) readVerified(ctx context.Context, ref pipeline.DataRef) ([]byte, error) {
+func (a *Activities) readVerified(ctx context.Context, ref blob.Ref) ([]byte, error) {
 	r, err := a.Store.Get(ctx, ref.Key)
 	if err != nil {
 		return nil, storeErr(err, "read %s", ref.Key)
@@ -54,7 +53,7 @@ func (a *Activities) readVerified(ctx context.Context, ref pipeline.DataRef) ([]
 	return b, nil
 }
 
-func (a *Activities) readBars(ctx context.Context, ref pipeline.DataRef) (*frame.Bars, error) {
+func (a *Activities) readBars(ctx context.Context, ref blob.Ref) (*frame.Bars, error) {
 	f, closeFn, err := a.openVerified(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -67,10 +66,10 @@ func (a *Activities) readBars(ctx context.Context, ref pipeline.DataRef) (*frame
 	return bars, nil
 }
 
-func (a *Activities) writeBars(ctx context.Context, step string, inputs any, bars *frame.Bars) (pipeline.DataRef, error) {
+func (a *Activities) writeBars(ctx context.Context, step string, inputs any, bars *frame.Bars) (blob.Ref, error) {
 	key, err := derivedKey(step, "arrow", inputs)
 	if err != nil {
-		return pipeline.DataRef{}, err
+		return blob.Ref{}, err
 	}
 	return a.putStream(ctx, key, bars.Len(), func(w io.Writer) error {
 		if err := frame.WriteBars(w, bars, a.Mem); err != nil {
@@ -80,7 +79,7 @@ func (a *Activities) writeBars(ctx context.Context, step string, inputs any, bar
 	})
 }
 
-func (a *Activities) readWindows(ctx context.Context, ref pipeline.DataRef) (*frame.Windows, error) {
+func (a *Activities) readWindows(ctx context.Context, ref blob.Ref) (*frame.Windows, error) {
 	f, closeFn, err := a.openVerified(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -93,10 +92,10 @@ func (a *Activities) readWindows(ctx context.Context, ref pipeline.DataRef) (*fr
 	return w, nil
 }
 
-func (a *Activities) writeWindows(ctx context.Context, inputs any, w *frame.Windows) (pipeline.DataRef, error) {
+func (a *Activities) writeWindows(ctx context.Context, inputs any, w *frame.Windows) (blob.Ref, error) {
 	key, err := derivedKey("window", "arrow", inputs)
 	if err != nil {
-		return pipeline.DataRef{}, err
+		return blob.Ref{}, err
 	}
 	return a.putStream(ctx, key, len(w.Y), func(out io.Writer) error {
 		if err := frame.WriteWindows(out, w, a.Mem); err != nil {
@@ -106,7 +105,7 @@ func (a *Activities) writeWindows(ctx context.Context, inputs any, w *frame.Wind
 	})
 }
 
-func (a *Activities) readJSON(ctx context.Context, ref pipeline.DataRef, v any) error {
+func (a *Activities) readJSON(ctx context.Context, ref blob.Ref, v any) error {
 	b, err := a.readVerified(ctx, ref)
 	if err != nil {
 		return err
@@ -118,11 +117,11 @@ func (a *Activities) readJSON(ctx context.Context, ref pipeline.DataRef, v any) 
 }
 
 // lineageJSON records what an artifact was derived from, in its metadata.
-func lineageJSON(step string, params any, inputs ...pipeline.DataRef) string {
+func lineageJSON(step string, params any, inputs ...blob.Ref) string {
 	b, err := json.Marshal(struct {
-		Step   string             `json:"step"`
-		Params any                `json:"params"`
-		Inputs []pipeline.DataRef `json:"inputs"`
+		Step   string     `json:"step"`
+		Params any        `json:"params"`
+		Inputs []blob.Ref `json:"inputs"`
 	}{step, params, inputs})
 	if err != nil {
 		return ""

@@ -7,6 +7,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/model"
@@ -16,14 +18,14 @@ import (
 type RegisterInput struct {
 	Ticker    string               `json:"ticker"`
 	RunID     string               `json:"run_id"`
-	Weights   pipeline.DataRef     `json:"weights"`
-	Transform pipeline.DataRef     `json:"transform"`
+	Weights   blob.Ref             `json:"weights"`
+	Transform blob.Ref             `json:"transform"`
 	Config    model.Config         `json:"config"`
 	Lookback  int                  `json:"lookback"`
 	Horizon   int                  `json:"horizon"`
 	Params    pipeline.ModelParams `json:"params"`
-	Metrics   pipeline.Metrics     `json:"metrics"`
-	Raw       pipeline.DataRef     `json:"raw"`
+	Metrics   metrics.TestSummary  `json:"metrics"`
+	Raw       blob.Ref             `json:"raw"`
 	CSVKey    string               `json:"csv_key"`
 	// Retrain: what the model was retrained from (nil for a training run).
 	Retrain *RetrainLineage `json:"retrain,omitempty"`
@@ -31,10 +33,10 @@ type RegisterInput struct {
 
 // RetrainLineage names a retrained model's parents.
 type RetrainLineage struct {
-	BaseVersion int                `json:"base_version"`
-	Mode        string             `json:"mode"`
-	Parents     []pipeline.DataRef `json:"parents"` // raw versions merged: the base's, then each new file's
-	Files       []string           `json:"files"`   // the new CSVs in the store
+	BaseVersion int        `json:"base_version"`
+	Mode        string     `json:"mode"`
+	Parents     []blob.Ref `json:"parents"` // raw versions merged: the base's, then each new file's
+	Files       []string   `json:"files"`   // the new CSVs in the store
 }
 
 // RegisterResult is the version the model got.
@@ -47,7 +49,7 @@ type RegisterResult struct {
 type lineage struct {
 	RunID  string               `json:"run_id"`
 	CSVKey string               `json:"csv_key"`
-	Raw    pipeline.DataRef     `json:"raw"`
+	Raw    blob.Ref             `json:"raw"`
 	Params pipeline.ModelParams `json:"params"`
 	// Retrain is set for retrained models: the base version, the mode and
 	// every raw parent of Raw.

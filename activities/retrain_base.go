@@ -120,10 +120,10 @@ func (a *Activities) readBaseRun(ctx context.Context, base *pipeline.BaseModel) 
 
 // pinned references an existing object by its current content hash, so a
 // later step reads exactly the bytes this one saw.
-func (a *Activities) pinned(ctx context.Context, key string) (pipeline.DataRef, error) {
-	b, err := a.readVerified(ctx, pipeline.DataRef{Key: key})
+func (a *Activities) pinned(ctx context.Context, key string) (blob.Ref, error) {
+	b, err := a.readVerified(ctx, blob.Ref{Key: key})
 	if err != nil {
-		return pipeline.DataRef{}, err
+		return blob.Ref{}, err
 	}
-	return pipeline.DataRef{Key: key, SHA256: blob.ContentHash(b)}, nil
+	return blob.Ref{Key: key, SHA256: blob.ContentHash(b)}, nil
 }

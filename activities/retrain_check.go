@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
@@ -14,9 +15,9 @@ import (
 
 // NewFile is one ingested new file of a retrain.
 type NewFile struct {
-	Name   string           `json:"name"`
-	SHA256 string           `json:"sha256"`
-	Raw    pipeline.DataRef `json:"raw"`
+	Name   string   `json:"name"`
+	SHA256 string   `json:"sha256"`
+	Raw    blob.Ref `json:"raw"`
 }
 
 // CheckNewDataInput is the base model and the new files to check against it.
@@ -31,7 +32,7 @@ type CheckNewDataInput struct {
 // how far the accepted new days drift from the base's training data.
 type CheckNewDataResult struct {
 	Files    []pipeline.FileOutcome `json:"files"`    // in date order
-	Accepted []pipeline.DataRef     `json:"accepted"` // raw refs, in date order
+	Accepted []blob.Ref             `json:"accepted"` // raw refs, in date order
 	Drift    pipeline.Drift         `json:"drift"`
 }
 

@@ -7,24 +7,23 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 )
 
 // MergeInput is the base's raw data and the accepted new files, in date
 // order.
 type MergeInput struct {
-	Ticker string             `json:"ticker"`
-	Base   pipeline.DataRef   `json:"base"`
-	Files  []pipeline.DataRef `json:"files"`
+	Ticker string     `json:"ticker"`
+	Base   blob.Ref   `json:"base"`
+	Files  []blob.Ref `json:"files"`
 }
 
 // MergeResult is the new raw version and what it holds.
 type MergeResult struct {
-	Raw     pipeline.DataRef   `json:"raw"`
-	Parents []pipeline.DataRef `json:"parents"`  // the base's raw, then each file's
-	NewFrom string             `json:"new_from"` // the first day the base did not have
-	NewRows int                `json:"new_rows"`
+	Raw     blob.Ref   `json:"raw"`
+	Parents []blob.Ref `json:"parents"`  // the base's raw, then each file's
+	NewFrom string     `json:"new_from"` // the first day the base did not have
+	NewRows int        `json:"new_rows"`
 }
 
 // Merge writes a new raw version data/raw/<ticker>/<sha256>.arrow: the
@@ -37,7 +36,7 @@ func (a *Activities) Merge(ctx context.Context, in MergeInput) (MergeResult, err
 	if err != nil {
 		return MergeResult{}, err
 	}
-	out := MergeResult{Parents: append([]pipeline.DataRef{in.Base}, in.Files...)}
+	out := MergeResult{Parents: append([]blob.Ref{in.Base}, in.Files...)}
 	for _, ref := range in.Files {
 		b, err := a.readBars(ctx, ref)
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/prep"
 )
 
@@ -18,7 +18,7 @@ type ScaleInput struct {
 
 // ScaleResult references the fitted transform (scalers included).
 type ScaleResult struct {
-	Transform pipeline.DataRef      `json:"transform"`
+	Transform blob.Ref              `json:"transform"`
 	Coverage  [3]map[string]float64 `json:"coverage"` // per split, share of each feature inside the training range
 }
 

@@ -3,15 +3,15 @@ package activities
 import (
 	"context"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 )
 
 // SplitInput is the raw data and the chronological shares.
 type SplitInput struct {
-	Raw       pipeline.DataRef `json:"raw"`
-	Fractions prep.Fractions   `json:"fractions"`
+	Raw       blob.Ref       `json:"raw"`
+	Fractions prep.Fractions `json:"fractions"`
 	// Tail, when set, splits for a retrain instead: the newest part of the
 	// new rows is the test (Fractions are not used).
 	Tail *prep.TailSplit `json:"tail,omitempty"`
@@ -19,14 +19,14 @@ type SplitInput struct {
 
 // Splits references train, validation and test, in time order.
 type Splits struct {
-	Train pipeline.DataRef `json:"train"`
-	Val   pipeline.DataRef `json:"val"`
-	Test  pipeline.DataRef `json:"test"`
+	Train blob.Ref `json:"train"`
+	Val   blob.Ref `json:"val"`
+	Test  blob.Ref `json:"test"`
 }
 
 var splitNames = [3]string{"train", "val", "test"}
 
-func (s *Splits) parts() [3]*pipeline.DataRef { return [3]*pipeline.DataRef{&s.Train, &s.Val, &s.Test} }
+func (s *Splits) parts() [3]*blob.Ref { return [3]*blob.Ref{&s.Train, &s.Val, &s.Test} }
 
 // Split cuts the raw bars chronologically (70/10/20 by default).
 func (a *Activities) Split(ctx context.Context, in SplitInput) (Splits, error) {

@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/pipeline"
 )
 
 // putStream writes what encode produces under key, streaming it into the
@@ -18,7 +17,7 @@ import (
 // way. An existing object under a content-derived key holds the same bytes
 // and is kept. If encode fails, the write is abandoned and no object (nor
 // part of one) is left.
-func (a *Activities) putStream(ctx context.Context, key string, rows int, encode func(io.Writer) error) (pipeline.DataRef, error) {
+func (a *Activities) putStream(ctx context.Context, key string, rows int, encode func(io.Writer) error) (blob.Ref, error) {
 	pr, pw := io.Pipe()
 	h := sha256.New()
 	go func() {
@@ -27,7 +26,7 @@ func (a *Activities) putStream(ctx context.Context, key string, rows int, encode
 	}()
 	err := a.Store.PutIfAbsent(ctx, key, pr)
 	pr.CloseWithError(errors.New("write finished")) // unblock the encoder if Put returned early
-	ref := pipeline.DataRef{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: rows}
+	ref := blob.Ref{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: rows}
 	if errors.Is(err, blob.ErrExists) {
 		// Same inputs, same bytes: the hash of what is stored is the hash of
 		// what we would have written, but encode may not have finished; read it.
@@ -40,23 +39,23 @@ func (a *Activities) putStream(ctx context.Context, key string, rows int, encode
 }
 
 // refOf hashes an existing object by streaming it.
-func (a *Activities) refOf(ctx context.Context, key string, rows int) (pipeline.DataRef, error) {
+func (a *Activities) refOf(ctx context.Context, key string, rows int) (blob.Ref, error) {
 	r, err := a.Store.Get(ctx, key)
 	if err != nil {
-		return pipeline.DataRef{}, storeErr(err, "read %s", key)
+		return blob.Ref{}, storeErr(err, "read %s", key)
 	}
 	defer r.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, r); err != nil {
-		return pipeline.DataRef{}, fmt.Errorf("read %s: %w", key, err)
+		return blob.Ref{}, fmt.Errorf("read %s: %w", key, err)
 	}
-	return pipeline.DataRef{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: rows}, nil
+	return blob.Ref{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Rows: rows}, nil
 }
 
 // openVerified streams an object into a temporary file, checking it against
 // its reference's hash, and returns the file positioned at its start (Arrow
 // IPC files need random access). close removes the file.
-func (a *Activities) openVerified(ctx context.Context, ref pipeline.DataRef) (f *os.File, closeFn func(), err error) {
+func (a *Activities) openVerified(ctx context.Context, ref blob.Ref) (f *os.File, closeFn func(), err error) {
 	r, err := a.Store.Get(ctx, ref.Key)
 	if err != nil {
 		return nil, nil, storeErr(err, "read %s", ref.Key)

@@ -24,19 +24,17 @@ type TrainInput struct {
 	Params  pipeline.ModelParams `json:"params"`
 	// Init warm-starts from these weights (a registered model's, when
 	// fine-tuning) instead of random ones; the architecture must match.
-	Init *pipeline.DataRef `json:"init,omitempty"`
+	Init *blob.Ref `json:"init,omitempty"`
 }
 
 // TrainResult references the trained weights and the learning curve.
 type TrainResult struct {
-	Weights      pipeline.DataRef     `json:"weights"`
-	Config       model.Config         `json:"config"`
-	Curve        []pipeline.EpochLoss `json:"curve"`
-	BestEpoch    int                  `json:"best_epoch"`
-	StoppedEarly bool                 `json:"stopped_early"`
-	ResumedFrom  int                  `json:"resumed_from"` // epochs restored from a checkpoint (0 = fresh start)
-	EpochsRun    int                  `json:"epochs_run"`   // epochs trained by this attempt
-	Attempt      int32                `json:"attempt"`
+	Weights blob.Ref             `json:"weights"`
+	Config  model.Config         `json:"config"`
+	Curve   []pipeline.EpochLoss `json:"curve"`
+	// TrainingRun (attempt, epochs resumed and run, best epoch, early
+	// stop) is the contract's own type; its fields are inline in JSON.
+	pipeline.TrainingRun
 }
 
 // TrainProgress is the activity's heartbeat: where training is.
@@ -76,7 +74,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 		return TrainResult{}, err
 	}
 	info := activity.GetInfo(ctx)
-	out := TrainResult{Config: m.Config(), Attempt: info.Attempt}
+	out := TrainResult{Config: m.Config(), TrainingRun: pipeline.TrainingRun{Attempt: info.Attempt}}
 	if resume != nil {
 		out.ResumedFrom = resume.Epoch
 		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "attempt", info.Attempt)
@@ -105,7 +103,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err != nil {
 		return TrainResult{}, fmt.Errorf("save weights: %w", err)
 	}
-	out.Weights = pipeline.DataRef{Key: runs.WeightsKey(in.RunID), SHA256: blob.ContentHash(weights)}
+	out.Weights = blob.Ref{Key: runs.WeightsKey(in.RunID), SHA256: blob.ContentHash(weights)}
 	if err := a.Store.Put(ctx, out.Weights.Key, bytes.NewReader(weights)); err != nil {
 		return TrainResult{}, fmt.Errorf("write %s: %w", out.Weights.Key, err)
 	}
@@ -118,7 +116,7 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 
 // warmStart replaces the fresh model m with one holding the weights of
 // init (same architecture), and frees m.
-func (a *Activities) warmStart(ctx context.Context, m *model.LSTM, init pipeline.DataRef) (*model.LSTM, error) {
+func (a *Activities) warmStart(ctx context.Context, m *model.LSTM, init blob.Ref) (*model.LSTM, error) {
 	defer m.Close()
 	raw, err := a.readVerified(ctx, init)
 	if err != nil {

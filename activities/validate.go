@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/validate"
 )
@@ -22,10 +23,10 @@ type ValidateInput struct {
 // ValidateResult references the persisted schema and statistics and lists
 // every anomaly found.
 type ValidateResult struct {
-	Schema    pipeline.DataRef    `json:"schema"`
-	Stats     [3]pipeline.DataRef `json:"stats"` // train, val, test
-	Anomalies []pipeline.Anomaly  `json:"anomalies"`
-	Counts    map[string]int      `json:"counts"` // by severity
+	Schema    blob.Ref           `json:"schema"`
+	Stats     [3]blob.Ref        `json:"stats"` // train, val, test
+	Anomalies []pipeline.Anomaly `json:"anomalies"`
+	Counts    map[string]int     `json:"counts"` // by severity
 }
 
 // Validate infers the schema from the training split, describes every
@@ -63,8 +64,7 @@ func (a *Activities) Validate(ctx context.Context, in ValidateInput) (ValidateRe
 			return ValidateResult{}, err
 		}
 		for _, an := range validate.Detect(bars, schema, trainStats, in.Config) {
-			out.Anomalies = append(out.Anomalies, pipeline.Anomaly{Split: splitNames[i], Severity: an.Severity, Rule: an.Rule,
-				Date: an.Date, Row: an.Row, Column: an.Column, Detail: an.Detail, Value: an.Value})
+			out.Anomalies = append(out.Anomalies, pipeline.Anomaly{Split: splitNames[i], Anomaly: an})
 			out.Counts[an.Severity]++
 		}
 	}
@@ -96,14 +96,14 @@ func criticalMessage(as []pipeline.Anomaly) string {
 }
 
 // putJSON stores v as an immutable derived object keyed by its input.
-func (a *Activities) putJSON(ctx context.Context, step string, input pipeline.DataRef, v any) (pipeline.DataRef, error) {
+func (a *Activities) putJSON(ctx context.Context, step string, input blob.Ref, v any) (blob.Ref, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return pipeline.DataRef{}, fmt.Errorf("encode %s: %w", step, err)
+		return blob.Ref{}, fmt.Errorf("encode %s: %w", step, err)
 	}
 	key, err := derivedKey(step, "json", input)
 	if err != nil {
-		return pipeline.DataRef{}, err
+		return blob.Ref{}, err
 	}
 	return a.putImmutable(ctx, key, b, 0)
 }

@@ -3,15 +3,15 @@ package activities
 import (
 	"context"
 
-	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/prep"
 )
 
 // WindowInput is the cleaned splits, the fitted transform and the lookback.
 type WindowInput struct {
-	Transform pipeline.DataRef `json:"transform"`
-	Splits    Splits           `json:"splits"`
-	Lookback  int              `json:"lookback"`
+	Transform blob.Ref `json:"transform"`
+	Splits    Splits   `json:"splits"`
+	Lookback  int      `json:"lookback"`
 }
 
 // Window applies the transform to every split and cuts lookback-day

@@ -90,15 +90,15 @@ func assertBrokenWriteRetried(t *testing.T, store *blobtest.Faulty, inner blob.S
 }
 
 // findRef looks key up among the derived data a run recorded.
-func findRef(d runs.Data, key string) (pipeline.DataRef, bool) {
-	for _, refs := range [][3]pipeline.DataRef{d.Splits, d.Cleaned, d.Windows} {
+func findRef(d runs.Data, key string) (blob.Ref, bool) {
+	for _, refs := range [][3]blob.Ref{d.Splits, d.Cleaned, d.Windows} {
 		for _, r := range refs {
 			if r.Key == key {
 				return r, true
 			}
 		}
 	}
-	return pipeline.DataRef{}, false
+	return blob.Ref{}, false
 }
 
 // decodedRows decodes an Arrow object (bars, or windows under window/) and

@@ -95,14 +95,14 @@ func ftoa(v float64) string { b, _ := json.Marshal(math.Round(v*1e4) / 1e4); ret
 
 // checkLineage: the new version's lineage names the base's raw data and
 // the new file's, and the merged raw's own metadata names both.
-func checkLineage(t *testing.T, store blob.Store, r pipeline.RetrainingResult, baseRaw pipeline.DataRef) {
+func checkLineage(t *testing.T, store blob.Store, r pipeline.RetrainingResult, baseRaw blob.Ref) {
 	t.Helper()
 	var lin struct {
-		Raw     pipeline.DataRef `json:"raw"`
+		Raw     blob.Ref `json:"raw"`
 		Retrain *struct {
-			BaseVersion int                `json:"base_version"`
-			Mode        string             `json:"mode"`
-			Parents     []pipeline.DataRef `json:"parents"`
+			BaseVersion int        `json:"base_version"`
+			Mode        string     `json:"mode"`
+			Parents     []blob.Ref `json:"parents"`
 		} `json:"retrain"`
 	}
 	if err := json.Unmarshal(readModelFile(t, store, r.ModelVersion, registry.FileLineage), &lin); err != nil {

@@ -11,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -76,7 +77,7 @@ func TestInboxScheduleOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := inboxSchedule(a, false)
-	act := checkEverySchedule(t, opts, pipeline.InboxScheduleID, 5*time.Minute, "inbox-scan", pipeline.InboxWorkflow, pipeline.DefaultTaskQueue)
+	act := checkEverySchedule(t, opts, pipeline.InboxScheduleID, 5*time.Minute, "inbox-scan", pipeline.InboxWorkflow, config.DefaultTaskQueue)
 	want := pipeline.InboxInput{Device: "auto"}
 	if len(act.Args) != 1 {
 		t.Fatalf("args %+v, want [%+v]", act.Args, want)

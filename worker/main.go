@@ -19,7 +19,6 @@ import (
 
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/config"
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/yahoo"
 	"github.com/finsight/finsight/model"
 	"github.com/finsight/finsight/workflows"
@@ -64,7 +63,7 @@ func run(cfg config.Config) error {
 	if device.IsCuda() {
 		// Only a CUDA worker polls the GPU queue, so runs that ask for CUDA
 		// never land on a CPU-only machine.
-		gw := worker.New(c, pipeline.GPUTaskQueue, opts)
+		gw := worker.New(c, config.GPUTaskQueue, opts)
 		workflows.RegisterTraining(gw, acts)
 		if err := gw.Start(); err != nil {
 			return fmt.Errorf("start gpu worker: %w", err)

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
-	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/config"
 )
 
 // nonRetryable are the error types no retry can fix.
@@ -87,7 +87,7 @@ func trialOptions(queue string) workflow.ActivityOptions {
 // run asks for CUDA, else the workflow's own queue ("").
 func trainingQueue(device string) string {
 	if device == "cuda" {
-		return pipeline.GPUTaskQueue
+		return config.GPUTaskQueue
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
@@ -70,11 +71,11 @@ type retrainRun struct {
 	queue    string
 	out      pipeline.RetrainingResult
 	ingested []activities.NewFile
-	accepted []pipeline.DataRef
+	accepted []blob.Ref
 	merged   activities.MergeResult
 	splits   activities.Splits
 	cleaned  activities.CleanResult
-	scale    pipeline.DataRef // the transform the model uses
+	scale    blob.Ref // the transform the model uses
 	windows  activities.Splits
 	params   pipeline.ModelParams
 	trained  activities.TrainResult
@@ -236,7 +237,7 @@ func (r *retrainRun) split(ctx workflow.Context, t *tracker) error {
 	if err := local(ctx, a.Split, activities.SplitInput{Raw: r.merged.Raw, Tail: tail}, &r.splits); err != nil {
 		return err
 	}
-	t.rec.Data.Splits = [3]pipeline.DataRef{r.splits.Train, r.splits.Val, r.splits.Test}
+	t.rec.Data.Splits = [3]blob.Ref{r.splits.Train, r.splits.Val, r.splits.Test}
 	return nil
 }
 
@@ -245,7 +246,7 @@ func (r *retrainRun) clean(ctx workflow.Context, t *tracker) error {
 	if err := local(ctx, a.Clean, activities.CleanInput{Splits: r.splits, Spec: r.out.Base.Clean}, &r.cleaned); err != nil {
 		return err
 	}
-	t.rec.Data.Cleaned = [3]pipeline.DataRef{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
+	t.rec.Data.Cleaned = [3]blob.Ref{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
 	return nil
 }
 
@@ -278,16 +279,16 @@ func (r *retrainRun) train(ctx workflow.Context, _ *tracker) error {
 	in.Params = r.params
 	var err error
 	r.trained, err = trainModel(ctx, r.queue, in)
-	r.out.Curve, r.out.Training = r.trained.Curve, trainingRunOf(r.trained)
+	r.out.Curve, r.out.Training = r.trained.Curve, r.trained.TrainingRun
 	return err
 }
 
 // retrainParams are the base's (tuned) hyperparameters, and for a
 // fine-tune a lower learning rate, fewer epochs, early stopping and the
 // base's weights to start from. Options the user set win.
-func retrainParams(b pipeline.BaseModel, o pipeline.RetrainOptions, mode string) (pipeline.ModelParams, *pipeline.DataRef) {
+func retrainParams(b pipeline.BaseModel, o pipeline.RetrainOptions, mode string) (pipeline.ModelParams, *blob.Ref) {
 	p := b.Params
-	var init *pipeline.DataRef
+	var init *blob.Ref
 	if mode == pipeline.ModeFinetune {
 		p.Epochs, p.LearningRate, p.Patience = finetuneEpochs, p.LearningRate*finetuneLRFactor, finetunePatience
 		p.LRDecay = 0

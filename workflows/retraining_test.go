@@ -13,6 +13,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
@@ -20,8 +22,8 @@ import (
 
 // ---- fixtures -------------------------------------------------------------
 
-func dataRef(k string) pipeline.DataRef {
-	return pipeline.DataRef{Key: k, SHA256: "sha-" + k, Rows: 10}
+func dataRef(k string) blob.Ref {
+	return blob.Ref{Key: k, SHA256: "sha-" + k, Rows: 10}
 }
 
 // testBase is the registered version the retrains start from.
@@ -48,7 +50,7 @@ func retrainFile(name string, inbox bool) pipeline.NewData {
 }
 
 // rawOf is the raw ref Ingest gives a CSV.
-func rawOf(csvKey string) pipeline.DataRef { return dataRef("raw-" + csvKey) }
+func rawOf(csvKey string) blob.Ref { return dataRef("raw-" + csvKey) }
 
 var (
 	testSplits   = activities.Splits{Train: dataRef("train"), Val: dataRef("val"), Test: dataRef("test")}
@@ -101,7 +103,7 @@ func mockedRetrain(t *testing.T, over retrainOverrides) *retrainMocks {
 			return out, nil
 		}},
 		{"Merge", a.Merge, func(_ context.Context, in activities.MergeInput) (activities.MergeResult, error) {
-			return activities.MergeResult{Raw: dataRef("merged"), Parents: append([]pipeline.DataRef{in.Base}, in.Files...),
+			return activities.MergeResult{Raw: dataRef("merged"), Parents: append([]blob.Ref{in.Base}, in.Files...),
 				NewFrom: "2024-07-01", NewRows: 43}, nil
 		}},
 		{"Split", a.Split, func(context.Context, activities.SplitInput) (activities.Splits, error) { return testSplits, nil }},
@@ -113,10 +115,10 @@ func mockedRetrain(t *testing.T, over retrainOverrides) *retrainMocks {
 		}},
 		{"Window", a.Window, func(context.Context, activities.WindowInput) (activities.Splits, error) { return testWindows, nil }},
 		{"Train", a.Train, func(context.Context, activities.TrainInput) (activities.TrainResult, error) {
-			return activities.TrainResult{Weights: dataRef("new-weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}, {Epoch: 2}}, EpochsRun: 2}, nil
+			return activities.TrainResult{Weights: dataRef("new-weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}, {Epoch: 2}}, TrainingRun: pipeline.TrainingRun{EpochsRun: 2}}, nil
 		}},
 		{"Evaluate", a.Evaluate, func(context.Context, activities.EvaluateInput) (activities.EvaluateResult, error) {
-			return activities.EvaluateResult{Metrics: pipeline.Metrics{TestRMSE: 1.5, NaiveRMSE: 2, N: 9}, Predictions: dataRef("predictions")}, nil
+			return activities.EvaluateResult{Metrics: metrics.TestSummary{TestRMSE: 1.5, NaiveRMSE: 2, N: 9}, Predictions: dataRef("predictions")}, nil
 		}},
 		{"Compare", a.Compare, func(context.Context, activities.CompareInput) (pipeline.Comparison, error) {
 			return pipeline.Comparison{Days: 9, Scores: []pipeline.ModelScore{
@@ -125,8 +127,8 @@ func mockedRetrain(t *testing.T, over retrainOverrides) *retrainMocks {
 		{"Register", a.Register, func(context.Context, activities.RegisterInput) (activities.RegisterResult, error) {
 			return activities.RegisterResult{Version: 5, URI: "file:///models/NFLX/v5"}, nil
 		}},
-		{"Promote", a.Promote, func(context.Context, activities.PromoteInput) (activities.PromoteResult, error) {
-			return activities.PromoteResult{Alias: "champion", Promoted: true, Reason: "beat v4", PreviousVersion: 4}, nil
+		{"Promote", a.Promote, func(context.Context, activities.PromoteInput) (pipeline.Promotion, error) {
+			return pipeline.Promotion{Alias: "champion", Promoted: true, Reason: "beat v4", PreviousVersion: 4}, nil
 		}},
 		{"Report", a.Report, func(context.Context, activities.ReportInput) (activities.ReportResult, error) {
 			return activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}, nil
@@ -258,7 +260,7 @@ func TestRetrainFinetuneIsTheDefault(t *testing.T) {
 	if reg.Retrain == nil {
 		t.Fatal("Register got no retrain lineage")
 	}
-	wantParents := []pipeline.DataRef{base.Raw, rawOf(files[0].CSVKey), rawOf(files[1].CSVKey)}
+	wantParents := []blob.Ref{base.Raw, rawOf(files[0].CSVKey), rawOf(files[1].CSVKey)}
 	if reg.Retrain.Mode != pipeline.ModeFinetune || reg.Retrain.BaseVersion != base.Version || !reflect.DeepEqual(reg.Retrain.Parents, wantParents) {
 		t.Fatalf("lineage = %+v, want finetune of v%d with parents %v", *reg.Retrain, base.Version, wantParents)
 	}
@@ -417,7 +419,7 @@ func TestRetrainSplitsTheNewTailWithTheBaseContext(t *testing.T) {
 		t.Fatalf("Clean input = %+v, want the splits with the base's clean spec", cl)
 	}
 	mg := m.last(t, "Merge").(activities.MergeInput)
-	if mg.Ticker != "NFLX" || mg.Base != base.Raw || !reflect.DeepEqual(mg.Files, []pipeline.DataRef{rawOf("uploads/sha-a.csv")}) {
+	if mg.Ticker != "NFLX" || mg.Base != base.Raw || !reflect.DeepEqual(mg.Files, []blob.Ref{rawOf("uploads/sha-a.csv")}) {
 		t.Fatalf("Merge input = %+v", mg)
 	}
 }
@@ -462,7 +464,7 @@ func TestRetrainRejectsBadFilesAndGoesOnWithTheRest(t *testing.T) {
 	if len(rj.Files) != 1 || rj.Files[0].SHA256 != broken.SHA256 || rj.Files[0].InboxKey != broken.InboxKey {
 		t.Fatalf("RejectFiles got %+v, want only the broken inbox file", rj.Files)
 	}
-	if mg := m.last(t, "Merge").(activities.MergeInput); !reflect.DeepEqual(mg.Files, []pipeline.DataRef{rawOf(good.CSVKey)}) {
+	if mg := m.last(t, "Merge").(activities.MergeInput); !reflect.DeepEqual(mg.Files, []blob.Ref{rawOf(good.CSVKey)}) {
 		t.Fatalf("Merge files = %v, want only the good file's raw", mg.Files)
 	}
 
@@ -629,9 +631,9 @@ func TestRetrainRecordsItsStepsInOrder(t *testing.T) {
 	if last.Promotion == nil || !last.Promotion.Promoted || last.Artifacts["report"] == "" {
 		t.Fatalf("record promotion %+v artifacts %v", last.Promotion, last.Artifacts)
 	}
-	if last.Data.Splits != [3]pipeline.DataRef{testSplits.Train, testSplits.Val, testSplits.Test} ||
-		last.Data.Cleaned != [3]pipeline.DataRef{testCleaned.Train, testCleaned.Val, testCleaned.Test} ||
-		last.Data.Windows != [3]pipeline.DataRef{testWindows.Train, testWindows.Val, testWindows.Test} {
+	if last.Data.Splits != [3]blob.Ref{testSplits.Train, testSplits.Val, testSplits.Test} ||
+		last.Data.Cleaned != [3]blob.Ref{testCleaned.Train, testCleaned.Val, testCleaned.Test} ||
+		last.Data.Windows != [3]blob.Ref{testWindows.Train, testWindows.Val, testWindows.Test} {
 		t.Fatalf("record data = %+v", last.Data)
 	}
 	wantCalls := []string{"ResolveBase", "Ingest", "Ingest", "CheckNewData", "Merge", "Split", "Clean", "Window", "Train", "Evaluate", "Compare", "Register", "Promote", "Report"}

@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
 )
@@ -28,13 +29,13 @@ func cleaningCounts(c activities.CleanResult) (filled, dropped, outliers int) {
 }
 
 // windowSplits cuts every cleaned split into model windows and records them.
-func windowSplits(ctx workflow.Context, t *tracker, transform pipeline.DataRef, cleaned activities.Splits, lookback int) (activities.Splits, error) {
+func windowSplits(ctx workflow.Context, t *tracker, transform blob.Ref, cleaned activities.Splits, lookback int) (activities.Splits, error) {
 	var a *activities.Activities
 	var windows activities.Splits
 	if err := local(ctx, a.Window, activities.WindowInput{Transform: transform, Splits: cleaned, Lookback: lookback}, &windows); err != nil {
 		return windows, err
 	}
-	t.rec.Data.Windows = [3]pipeline.DataRef{windows.Train, windows.Val, windows.Test}
+	t.rec.Data.Windows = [3]blob.Ref{windows.Train, windows.Val, windows.Test}
 	return windows, nil
 }
 
@@ -44,11 +45,6 @@ func trainModel(ctx workflow.Context, queue string, in activities.TrainInput) (a
 	var out activities.TrainResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions(queue)), a.Train, in).Get(ctx, &out)
 	return out, err
-}
-
-// trainingRunOf says how the train step went.
-func trainingRunOf(r activities.TrainResult) pipeline.TrainingRun {
-	return pipeline.TrainingRun{Attempt: r.Attempt, ResumedFrom: r.ResumedFrom, EpochsRun: r.EpochsRun, BestEpoch: r.BestEpoch, StoppedEarly: r.StoppedEarly}
 }
 
 // evaluateModel scores a trained model on the test windows beside naive.
@@ -70,11 +66,10 @@ func registerModel(ctx workflow.Context, in activities.RegisterInput) (activitie
 // promoteModel runs the promotion gate and records its decision.
 func promoteModel(ctx workflow.Context, t *tracker, in activities.PromoteInput) (pipeline.Promotion, error) {
 	var a *activities.Activities
-	var gate activities.PromoteResult
+	var gate pipeline.Promotion
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Promote, in).Get(ctx, &gate); err != nil {
 		return pipeline.Promotion{}, err
 	}
 	t.rec.Promotion = &runs.Promotion{Version: in.Version, Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason}
-	return pipeline.Promotion{Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason,
-		PreviousVersion: gate.PreviousVersion, Days: gate.Days, RMSE: gate.RMSE, ChampionRMSE: gate.ChampionRMSE, NaiveRMSE: gate.NaiveRMSE}, nil
+	return gate, nil
 }

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
 )
@@ -30,7 +31,7 @@ type tracker struct {
 	progress    pipeline.Progress
 	index       bool // set search attributes (the server has them)
 	acts        *activities.Activities
-	predictions pipeline.DataRef
+	predictions blob.Ref
 }
 
 // newTracker starts the record of a run of ticker; index sets search

@@ -5,6 +5,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
@@ -46,7 +47,7 @@ type trainingRun struct {
 	runID   string
 	queue   string
 	csvKey  string
-	raw     pipeline.DataRef
+	raw     blob.Ref
 	splits  activities.Splits
 	checked activities.ValidateResult
 	cleaned activities.CleanResult
@@ -101,7 +102,7 @@ func (r *trainingRun) ingest(ctx workflow.Context, t *tracker, out *pipeline.Tra
 		return err
 	}
 	out.Raw, t.rec.Data.Raw = r.raw, r.raw
-	t.rec.Data.Splits = [3]pipeline.DataRef{r.splits.Train, r.splits.Val, r.splits.Test}
+	t.rec.Data.Splits = [3]blob.Ref{r.splits.Train, r.splits.Val, r.splits.Test}
 	return nil
 }
 
@@ -118,7 +119,7 @@ func (r *trainingRun) clean(ctx workflow.Context, t *tracker, out *pipeline.Trai
 		return err
 	}
 	out.FilledValues, out.DroppedRows, out.Outliers = cleaningCounts(r.cleaned)
-	t.rec.Data.Cleaned = [3]pipeline.DataRef{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
+	t.rec.Data.Cleaned = [3]blob.Ref{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
 	return nil
 }
 
@@ -162,7 +163,7 @@ func (r *trainingRun) tune(ctx workflow.Context, _ *tracker, out *pipeline.Train
 func (r *trainingRun) train(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
 	var err error
 	r.trained, err = trainModel(ctx, r.queue, activities.TrainInput{RunID: r.runID, Windows: r.windows, Params: r.params})
-	out.Curve, out.Training = r.trained.Curve, trainingRunOf(r.trained)
+	out.Curve, out.Training = r.trained.Curve, r.trained.TrainingRun
 	return err
 }
 

@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -23,7 +25,7 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 	env.RegisterActivity(a)
 	order := &[]string{}
 	inputs := map[string]any{}
-	ref := func(k string) pipeline.DataRef { return pipeline.DataRef{Key: k, SHA256: k, Rows: 10} }
+	ref := func(k string) blob.Ref { return blob.Ref{Key: k, SHA256: k, Rows: 10} }
 	splits := activities.Splits{Train: ref("train"), Val: ref("val"), Test: ref("test")}
 	steps := []struct {
 		name   string
@@ -38,9 +40,9 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 		{"Scale", a.Scale, activities.ScaleResult{Transform: ref("transform")}},
 		{"Window", a.Window, splits},
 		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
-		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: pipeline.Metrics{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
+		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: metrics.TestSummary{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
 		{"Register", a.Register, activities.RegisterResult{Version: 3, URI: "file:///m/v3"}},
-		{"Promote", a.Promote, activities.PromoteResult{Alias: "champion", Promoted: true, Reason: "no champion yet"}},
+		{"Promote", a.Promote, pipeline.Promotion{Alias: "champion", Promoted: true, Reason: "no champion yet"}},
 		{"Report", a.Report, activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}},
 	}
 	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Return(activities.SaveRunResult{}, nil)

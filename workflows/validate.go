@@ -5,6 +5,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 )
@@ -56,12 +57,12 @@ func fetchSource(ctx workflow.Context, ticker, csvKey string, dl *pipeline.Downl
 }
 
 // ingestAndSplit turns an uploaded CSV into raw Arrow bars and splits them.
-func ingestAndSplit(ctx workflow.Context, ticker, csvKey string, frac prep.Fractions) (pipeline.DataRef, activities.Splits, error) {
+func ingestAndSplit(ctx workflow.Context, ticker, csvKey string, frac prep.Fractions) (blob.Ref, activities.Splits, error) {
 	var a *activities.Activities
 	var ingest activities.IngestResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
 		activities.IngestInput{Ticker: ticker, CSVKey: csvKey}).Get(ctx, &ingest); err != nil {
-		return pipeline.DataRef{}, activities.Splits{}, stepFailed("ingest", err)
+		return blob.Ref{}, activities.Splits{}, stepFailed("ingest", err)
 	}
 	var splits activities.Splits
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())

@@ -10,7 +10,14 @@ import (
 	"strings"
 
 	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// Task queues: workers poll DefaultTaskQueue (FINSIGHT_TASK_QUEUE overrides
+// it); CUDA workers also serve GPUTaskQueue, where runs asking for CUDA
+// send their training activities.
+const (
+	DefaultTaskQueue = "finsight"
+	GPUTaskQueue     = "finsight-gpu"
 )
 
 // Config is every setting a FinSight program may need.
@@ -40,7 +47,7 @@ func FromEnv(getenv func(string) string) Config {
 	return Config{
 		TemporalAddress: get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		Namespace:       get("FINSIGHT_NAMESPACE", "default"),
-		TaskQueue:       get("FINSIGHT_TASK_QUEUE", pipeline.DefaultTaskQueue),
+		TaskQueue:       get("FINSIGHT_TASK_QUEUE", DefaultTaskQueue),
 		Store:           get("FINSIGHT_STORE", ".state/store"),
 		Device:          get("FINSIGHT_DEVICE", "auto"),
 		APIAddr:         get("FINSIGHT_API_ADDR", "127.0.0.1:8080"),

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/validate"
 )
@@ -160,10 +162,10 @@ type BaseModel struct {
 	RunID   string `json:"run_id"`
 	// Raw is the raw data the base trained on; its last date is where new
 	// data starts.
-	Raw       DataRef     `json:"raw"`
-	Train     DataRef     `json:"train"` // the base's training split (raw), the reference of drift
-	Weights   DataRef     `json:"weights"`
-	Transform DataRef     `json:"transform"`
+	Raw       blob.Ref    `json:"raw"`
+	Train     blob.Ref    `json:"train"` // the base's training split (raw), the reference of drift
+	Weights   blob.Ref    `json:"weights"`
+	Transform blob.Ref    `json:"transform"`
 	Params    ModelParams `json:"params"`
 	Lookback  int         `json:"lookback"`
 	Horizon   int         `json:"horizon"`
@@ -176,16 +178,16 @@ type BaseModel struct {
 
 // FileOutcome says what became of one new file.
 type FileOutcome struct {
-	Name     string  `json:"name"`
-	SHA256   string  `json:"sha256"`
-	Raw      DataRef `json:"raw,omitempty"`
-	Rows     int     `json:"rows"`
-	NewRows  int     `json:"new_rows"` // rows for days the base did not have
-	First    string  `json:"first_date,omitempty"`
-	Last     string  `json:"last_date,omitempty"`
-	Rejected bool    `json:"rejected"`
-	Reason   string  `json:"reason,omitempty"`
-	Moved    string  `json:"moved_to,omitempty"` // rejected/ key, for inbox files
+	Name     string   `json:"name"`
+	SHA256   string   `json:"sha256"`
+	Raw      blob.Ref `json:"raw,omitempty"`
+	Rows     int      `json:"rows"`
+	NewRows  int      `json:"new_rows"` // rows for days the base did not have
+	First    string   `json:"first_date,omitempty"`
+	Last     string   `json:"last_date,omitempty"`
+	Rejected bool     `json:"rejected"`
+	Reason   string   `json:"reason,omitempty"`
+	Moved    string   `json:"moved_to,omitempty"` // rejected/ key, for inbox files
 }
 
 // Drift is the new data against the base model's training split.
@@ -216,24 +218,24 @@ type Comparison struct {
 
 // RetrainingResult is what a finished RetrainingPipeline returns.
 type RetrainingResult struct {
-	WorkflowID   string        `json:"workflow_id"`
-	Ticker       string        `json:"ticker"`
-	Base         BaseModel     `json:"base"`
-	Mode         string        `json:"mode"`        // the mode that ran
-	ModeReason   string        `json:"mode_reason"` // why
-	Files        []FileOutcome `json:"files"`
-	Drift        Drift         `json:"drift"`
-	Raw          DataRef       `json:"raw"`     // the merged raw version
-	Parents      []DataRef     `json:"parents"` // the base's raw and each new file's raw
-	ModelVersion int           `json:"model_version"`
-	ModelURI     string        `json:"model_uri"`
-	ReportURI    string        `json:"report_uri,omitempty"`
-	Metrics      Metrics       `json:"metrics"`
-	Comparison   Comparison    `json:"comparison"`
-	Training     TrainingRun   `json:"training"`
-	Curve        []EpochLoss   `json:"curve"`
-	Promotion    Promotion     `json:"promotion"`
-	Windows      [3]int        `json:"windows"`
+	WorkflowID   string              `json:"workflow_id"`
+	Ticker       string              `json:"ticker"`
+	Base         BaseModel           `json:"base"`
+	Mode         string              `json:"mode"`        // the mode that ran
+	ModeReason   string              `json:"mode_reason"` // why
+	Files        []FileOutcome       `json:"files"`
+	Drift        Drift               `json:"drift"`
+	Raw          blob.Ref            `json:"raw"`     // the merged raw version
+	Parents      []blob.Ref          `json:"parents"` // the base's raw and each new file's raw
+	ModelVersion int                 `json:"model_version"`
+	ModelURI     string              `json:"model_uri"`
+	ReportURI    string              `json:"report_uri,omitempty"`
+	Metrics      metrics.TestSummary `json:"metrics"`
+	Comparison   Comparison          `json:"comparison"`
+	Training     TrainingRun         `json:"training"`
+	Curve        []EpochLoss         `json:"curve"`
+	Promotion    Promotion           `json:"promotion"`
+	Windows      [3]int              `json:"windows"`
 }
 
 // TickerInput starts (or continues) a ticker's TickerRetrainer.

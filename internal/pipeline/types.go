@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/validate"
@@ -19,17 +20,7 @@ const (
 	TrainingWorkflow = "TrainingPipeline"
 	ValidateWorkflow = "ValidateData"
 	TuneWorkflow     = "Tune"
-	DefaultTaskQueue = "finsight"
-	// GPUTaskQueue serves training activities on workers started with CUDA.
-	GPUTaskQueue = "finsight-gpu"
 )
-
-// DataRef points at one immutable object in the blob store.
-type DataRef struct {
-	Key    string `json:"key"`
-	SHA256 string `json:"sha256"` // of the object's bytes
-	Rows   int    `json:"rows,omitempty"`
-}
 
 // ModelParams are the architecture and training settings of a run.
 type ModelParams struct {
@@ -76,16 +67,11 @@ type TrainingInput struct {
 	SearchAttributes bool `json:"search_attributes"`
 }
 
-// Anomaly is a data-validation finding in one split.
+// Anomaly is a data-validation finding (validate's own type, its fields
+// inline in JSON) and the split it was found in.
 type Anomaly struct {
-	Split    string  `json:"split"`
-	Severity string  `json:"severity"` // critical, warning or info
-	Rule     string  `json:"rule"`
-	Date     string  `json:"date"`
-	Row      int     `json:"row"`
-	Column   string  `json:"column,omitempty"`
-	Detail   string  `json:"detail"`
-	Value    float64 `json:"value,omitempty"`
+	Split string `json:"split"`
+	validate.Anomaly
 }
 
 // ValidateInput starts a ValidateData workflow: ingestion and validation
@@ -103,9 +89,9 @@ type ValidateInput struct {
 // ValidateResult lists what validation found.
 type ValidateResult struct {
 	Ticker    string         `json:"ticker"`
-	Raw       DataRef        `json:"raw"`
-	Schema    DataRef        `json:"schema"`
-	Stats     [3]DataRef     `json:"stats"`
+	Raw       blob.Ref       `json:"raw"`
+	Schema    blob.Ref       `json:"schema"`
+	Stats     [3]blob.Ref    `json:"stats"`
 	Anomalies []Anomaly      `json:"anomalies"`
 	Counts    map[string]int `json:"counts"`
 }
@@ -167,28 +153,6 @@ func (in TrainingInput) WithDefaults() TrainingInput {
 	return in
 }
 
-// Metrics compare the model with the naive forecast (tomorrow = today) on
-// exactly the same test targets, in price units.
-type Metrics struct {
-	TestRMSE  float64       `json:"test_rmse"`
-	TestMAE   float64       `json:"test_mae"`
-	TestMAPE  metrics.Maybe `json:"test_mape"`
-	NaiveRMSE float64       `json:"naive_rmse"`
-	NaiveMAE  float64       `json:"naive_mae"`
-	NaiveMAPE metrics.Maybe `json:"naive_mape"`
-	N         int           `json:"n"`
-	FirstDate string        `json:"first_date"`
-	LastDate  string        `json:"last_date"`
-}
-
-// Efficacy is the model's report card on the test split: model beside
-// naive overall (MASE, directional accuracy, Diebold–Mariano) and by slice.
-type Efficacy struct {
-	Overall      metrics.Comparison `json:"overall"`
-	ByYear       []metrics.Slice    `json:"by_year"`
-	ByVolatility []metrics.Slice    `json:"by_volatility"` // terciles of 20-day realized volatility
-}
-
 // EpochLoss is one point of a learning curve (scaled units).
 type EpochLoss struct {
 	Epoch     int     `json:"epoch"`
@@ -198,26 +162,26 @@ type EpochLoss struct {
 
 // TrainingResult is what a finished TrainingPipeline returns.
 type TrainingResult struct {
-	WorkflowID   string         `json:"workflow_id"`
-	RunID        string         `json:"run_id"`
-	Ticker       string         `json:"ticker"`
-	ModelVersion int            `json:"model_version"`
-	ModelURI     string         `json:"model_uri"`
-	ReportURI    string         `json:"report_uri,omitempty"`
-	Raw          DataRef        `json:"raw"`
-	Metrics      Metrics        `json:"metrics"`
-	Efficacy     Efficacy       `json:"efficacy"`
-	Curve        []EpochLoss    `json:"curve"`
-	Training     TrainingRun    `json:"training"`
-	Promotion    Promotion      `json:"promotion"`
-	Tuning       []Trial        `json:"tuning,omitempty"`
-	BestTrial    int            `json:"best_trial,omitempty"`
-	FilledValues int            `json:"filled_values"`
-	DroppedRows  int            `json:"dropped_rows"`
-	Outliers     int            `json:"outliers"`
-	Anomalies    map[string]int `json:"anomalies"`       // by severity
-	Plots        string         `json:"plots,omitempty"` // folder of the run's plots
-	Windows      [3]int         `json:"windows"`         // train, val, test
+	WorkflowID   string              `json:"workflow_id"`
+	RunID        string              `json:"run_id"`
+	Ticker       string              `json:"ticker"`
+	ModelVersion int                 `json:"model_version"`
+	ModelURI     string              `json:"model_uri"`
+	ReportURI    string              `json:"report_uri,omitempty"`
+	Raw          blob.Ref            `json:"raw"`
+	Metrics      metrics.TestSummary `json:"metrics"`
+	Efficacy     metrics.Efficacy    `json:"efficacy"`
+	Curve        []EpochLoss         `json:"curve"`
+	Training     TrainingRun         `json:"training"`
+	Promotion    Promotion           `json:"promotion"`
+	Tuning       []Trial             `json:"tuning,omitempty"`
+	BestTrial    int                 `json:"best_trial,omitempty"`
+	FilledValues int                 `json:"filled_values"`
+	DroppedRows  int                 `json:"dropped_rows"`
+	Outliers     int                 `json:"outliers"`
+	Anomalies    map[string]int      `json:"anomalies"`       // by severity
+	Plots        string              `json:"plots,omitempty"` // folder of the run's plots
+	Windows      [3]int              `json:"windows"`         // train, val, test
 }
 
 // UploadKey is where an uploaded or downloaded CSV lives in the store:

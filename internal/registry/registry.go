@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/metrics"
 )
 
 // ErrNoModel means a ticker has no registered version.
@@ -31,11 +31,11 @@ const (
 
 // Version is one registered model.
 type Version struct {
-	Version    int              `json:"version"`
-	RunID      string           `json:"run_id"`
-	CreatedAt  time.Time        `json:"created_at"`
-	DataSHA256 string           `json:"data_sha256"`
-	Metrics    pipeline.Metrics `json:"metrics"`
+	Version    int                 `json:"version"`
+	RunID      string              `json:"run_id"`
+	CreatedAt  time.Time           `json:"created_at"`
+	DataSHA256 string              `json:"data_sha256"`
+	Metrics    metrics.TestSummary `json:"metrics"`
 }
 
 // Manifest lists a ticker's versions, oldest first, its aliases

@@ -9,6 +9,7 @@ import (
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/validate"
 )
 
 func sampleRecord(modelRMSE, naiveRMSE, p float64) runs.Record {
@@ -18,11 +19,11 @@ func sampleRecord(modelRMSE, naiveRMSE, p float64) runs.Record {
 		MASE:  0.9, DirectionalAccuracy: 0.55, DMStat: -2.5, DMPValue: metrics.Maybe(p),
 	}
 	return runs.Record{ID: "train-X-1", Ticker: "X", Status: runs.StatusCompleted, Stage: "completed",
-		Result: &pipeline.TrainingResult{ModelVersion: 3, Efficacy: pipeline.Efficacy{Overall: cmp,
+		Result: &pipeline.TrainingResult{ModelVersion: 3, Efficacy: metrics.Efficacy{Overall: cmp,
 			ByYear: []metrics.Slice{{Name: "2021", Comparison: cmp}}},
 			Curve: []pipeline.EpochLoss{{Epoch: 1, TrainLoss: 0.5, ValLoss: 0.4}}},
 		Promotion: &runs.Promotion{Version: 3, Alias: "challenger", Reason: "RMSE 1.2 is not below the champion's 1.0"},
-		Anomalies: []runs.Anomaly{{Split: "test", Severity: "warning", Rule: "gap", Date: "2021-01-04", Detail: "<5 days>"}},
+		Anomalies: []runs.Anomaly{{Split: "test", Anomaly: validate.Anomaly{Severity: "warning", Rule: "gap", Date: "2021-01-04", Detail: "<5 days>"}}},
 	}
 }
 

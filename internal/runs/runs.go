@@ -55,11 +55,11 @@ type Record struct {
 
 // Data lists the versions a run read and wrote (lineage).
 type Data struct {
-	CSV     string              `json:"csv"`
-	Raw     pipeline.DataRef    `json:"raw"`
-	Splits  [3]pipeline.DataRef `json:"splits"`  // train, val, test as split
-	Cleaned [3]pipeline.DataRef `json:"cleaned"` // after cleaning
-	Windows [3]pipeline.DataRef `json:"windows"`
+	CSV     string      `json:"csv"`
+	Raw     blob.Ref    `json:"raw"`
+	Splits  [3]blob.Ref `json:"splits"`  // train, val, test as split
+	Cleaned [3]blob.Ref `json:"cleaned"` // after cleaning
+	Windows [3]blob.Ref `json:"windows"`
 }
 
 // Step is one pipeline step's timing, and its peak memory when measured.
