@@ -72,12 +72,17 @@ func (a *Activities) ScanInbox(ctx context.Context, in pipeline.InboxInput) (pip
 		case "duplicate":
 			out.Duplicates = append(out.Duplicates, f)
 		default:
-			if len(in.Keys) > 0 || f.Ticker != "" { // a full listing passes over rejected/ and processed/ quietly
+			if len(in.Keys) > 0 || !inSubfolder(key) { // a full listing passes over rejected/ and processed/ quietly
 				out.Skipped = append(out.Skipped, f)
 			}
 		}
 	}
 	return out, nil
+}
+
+// inSubfolder: key lies below inbox/<TICKER>/ (rejected/, processed/).
+func inSubfolder(key string) bool {
+	return strings.Count(strings.TrimPrefix(key, pipeline.InboxPrefix), "/") > 1
 }
 
 // inboxFile splits inbox/<TICKER>/<name> into its ticker and name; ok is
@@ -123,7 +128,7 @@ func (a *Activities) scanOne(ctx context.Context, key, claimant string, target h
 	switch {
 	case c.HandedOff:
 		f.Note = "duplicate"
-		return f, a.moveObject(ctx, key, processedKey(key, f.SHA256))
+		return f, a.moveObject(ctx, key, processedKey(key, f.SHA256), f.SHA256)
 	case !mine:
 		f.Note = "being handed on by another scan (" + c.Claimant + ")"
 		return f, nil
@@ -138,7 +143,7 @@ func (a *Activities) scanOne(ctx context.Context, key, claimant string, target h
 		return f, fmt.Errorf("mark %s handed off: %w", claimKey, err)
 	}
 	f.Note = "handed off"
-	return f, a.moveObject(ctx, key, processedKey(key, f.SHA256))
+	return f, a.moveObject(ctx, key, processedKey(key, f.SHA256), f.SHA256)
 }
 
 // claim takes claimKey for c (create-if-absent). It returns the claim that
@@ -182,15 +187,19 @@ func rejectedKey(key string) string {
 	return dir + "rejected/" + name
 }
 
-// moveObject copies src to dst and deletes src; a missing src (moved
-// already) is not an error.
-func (a *Activities) moveObject(ctx context.Context, src, dst string) error {
+// moveObject copies src to dst and deletes src when src holds the content
+// sha; a missing src (moved already) or one with other content (a new file
+// dropped under the same name since) is left alone.
+func (a *Activities) moveObject(ctx context.Context, src, dst, sha string) error {
 	b, err := blob.GetBytes(ctx, a.Store, src)
 	if errors.Is(err, blob.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("move %s: %w", src, err)
+	}
+	if blob.ContentHash(b) != sha {
+		return nil
 	}
 	if err := blob.PutBytes(ctx, a.Store, dst, b); err != nil {
 		return fmt.Errorf("move %s to %s: %w", src, dst, err)
@@ -241,7 +250,7 @@ func (a *Activities) RejectFiles(ctx context.Context, in RejectInput) (RejectRes
 			return out, fmt.Errorf("write rejection reason of %s: %w", f.InboxKey, err)
 		}
 		for _, src := range []string{processedKey(f.InboxKey, f.SHA256), f.InboxKey} {
-			if err := a.moveObject(ctx, src, dst); err != nil {
+			if err := a.moveObject(ctx, src, dst, f.SHA256); err != nil {
 				return out, err
 			}
 		}

@@ -29,8 +29,8 @@ type MergeReport struct {
 const priceTolerance = 1e-6
 
 // Merge returns base with the days of add it does not have, in date order.
-// A day both have must agree in every column (prices to a relative 1e-6,
-// both missing counts as agreeing); if any day disagrees nothing is merged
+// A day both have must agree in every column (prices and volume to a
+// relative 1e-6, both missing counts as agreeing); if any day disagrees nothing is merged
 // and the report lists the conflicts: a new file never silently overwrites
 // a value the model was trained on.
 func Merge(base, add *frame.Bars) (*frame.Bars, MergeReport, error) {
@@ -147,7 +147,7 @@ func SplitTail(b *frame.Bars, s TailSplit) (train, val, test *frame.Bars, err er
 	}
 	nNew := n - first
 	nTest, nVal := max(1, int(math.Round(s.Test*float64(nNew)))), max(1, int(math.Round(s.Val*float64(nNew))))
-	if nNew < 2 || n-nTest-nVal < 1 {
+	if nNew < 2 || nTest+nVal > nNew || n-nTest-nVal < 1 {
 		return nil, nil, nil, fmt.Errorf("%d new rows (from %s) are too few for a %.0f%% validation and %.0f%% test share", nNew, s.NewFrom, 100*s.Val, 100*s.Test)
 	}
 	testStart, valStart := n-nTest, n-nTest-nVal
