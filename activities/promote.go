@@ -27,17 +27,24 @@ type PromoteInput struct {
 	Force       bool     `json:"force"`
 }
 
+// promoteRounds bounds how many times Promote compares again after the
+// champion changed between its comparison and its alias move.
+const promoteRounds = 10
+
 // Promote runs the promotion gate: the new version becomes challenger, and
 // champion only if, on the same test days, its RMSE beats the current
 // champion's (re-scored here on this run's test split, not taken from its
 // own old test) and is not worse than the naive forecast by more than the
 // margin. Force overrides the gate and is recorded.
+//
+// Promotions of one ticker may run concurrently: the alias move is
+// conditional on the champion still being the one compared against
+// (registry.SetAliasIf); when another run moved it in between, Promote
+// compares with the new champion and tries again. A retry of a Promote
+// whose move already happened returns the decision it recorded instead of
+// judging again (and never compares the version with itself).
 func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Promotion, error) {
 	reg := registry.Registry{Store: a.Store}
-	m, err := reg.Manifest(ctx, in.Ticker)
-	if err != nil {
-		return pipeline.Promotion{}, storeErr(err, "read registry of %s", in.Ticker)
-	}
 	raw, err := a.readVerified(ctx, in.Predictions)
 	if err != nil {
 		return pipeline.Promotion{}, err
@@ -46,17 +53,56 @@ func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Pro
 	if err != nil {
 		return pipeline.Promotion{}, invalid(ErrCorrupt, err, "decode predictions: %v", err)
 	}
-	champ, hasChamp := m.Alias(registry.Champion)
+	for range promoteRounds {
+		m, err := reg.Manifest(ctx, in.Ticker)
+		if err != nil {
+			return pipeline.Promotion{}, storeErr(err, "read registry of %s", in.Ticker)
+		}
+		if move, ok := promotedBy(m, in); ok {
+			return a.recordedPromotion(ctx, reg, in, preds, move)
+		}
+		expect := m.Aliases[registry.Champion]
+		if expect == in.Version {
+			// Made champion by someone else (a forced move, a rollback):
+			// there is nothing to compare it with, nor to move.
+			out := judge(preds, nil, in.Margin)
+			out.Alias, out.Promoted = registry.Champion, true
+			out.Reason = fmt.Sprintf("v%d is already the champion", in.Version)
+			return out, nil
+		}
+		compared := 0
+		if champ, ok := m.Alias(registry.Champion); ok {
+			compared = champ.Version
+		}
+		out, err := a.decide(ctx, reg, in, preds, compared)
+		if err != nil {
+			return pipeline.Promotion{}, err
+		}
+		_, err = reg.SetAliasIf(ctx, in.Ticker, out.Alias, in.Version, expect, out.Reason, out.Forced, in.RunID)
+		if errors.Is(err, registry.ErrChampionChanged) {
+			continue // compare with the new champion
+		}
+		if err != nil {
+			return pipeline.Promotion{}, fmt.Errorf("set %s of %s: %w", out.Alias, in.Ticker, err)
+		}
+		return out, nil
+	}
+	// Retryable: the next attempt compares again.
+	return pipeline.Promotion{}, fmt.Errorf("promote %s v%d: the champion kept changing over %d comparisons", in.Ticker, in.Version, promoteRounds)
+}
+
+// decide judges the new model against champion version champ (0 = none)
+// and picks the alias it gets.
+func (a *Activities) decide(ctx context.Context, reg registry.Registry, in PromoteInput, preds *frame.Predictions, champ int) (pipeline.Promotion, error) {
 	var champPred map[time.Time]float64
-	if hasChamp && champ.Version != in.Version {
-		if champPred, err = a.championPredictions(ctx, reg, in.Ticker, champ.Version, in.Test); err != nil {
+	if champ != 0 {
+		var err error
+		if champPred, err = a.championPredictions(ctx, reg, in.Ticker, champ, in.Test); err != nil {
 			return pipeline.Promotion{}, err
 		}
 	}
 	out := judge(preds, champPred, in.Margin)
-	if hasChamp && champ.Version != in.Version {
-		out.PreviousVersion = champ.Version
-	}
+	out.PreviousVersion = champ
 	switch {
 	case in.Force:
 		out.Alias, out.Promoted, out.Forced = registry.Champion, true, true
@@ -66,9 +112,46 @@ func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Pro
 	default:
 		out.Alias = registry.Challenger
 	}
-	if _, err := reg.SetAlias(ctx, in.Ticker, out.Alias, in.Version, out.Reason, out.Forced, in.RunID); err != nil {
-		return pipeline.Promotion{}, fmt.Errorf("set %s of %s: %w", out.Alias, in.Ticker, err)
+	return out, nil
+}
+
+// promotedBy finds the alias move this run made for its version, if an
+// earlier attempt of this Promote got that far.
+func promotedBy(m registry.Manifest, in PromoteInput) (registry.AliasMove, bool) {
+	if in.RunID == "" {
+		return registry.AliasMove{}, false
 	}
+	for i := len(m.History) - 1; i >= 0; i-- {
+		h := m.History[i]
+		if h.RunID == in.RunID && h.Version == in.Version && !h.Rollback &&
+			(h.Alias == registry.Champion || h.Alias == registry.Challenger) {
+			return h, true
+		}
+	}
+	return registry.AliasMove{}, false
+}
+
+// recordedPromotion rebuilds the decision an earlier attempt recorded in
+// move: its alias, reason and the champion it was compared with, with the
+// scores re-computed against that champion (the same model on the same
+// test days scores the same).
+func (a *Activities) recordedPromotion(ctx context.Context, reg registry.Registry, in PromoteInput, preds *frame.Predictions, move registry.AliasMove) (pipeline.Promotion, error) {
+	compared := move.Compared
+	if compared == 0 && move.Alias == registry.Champion {
+		compared = move.Previous // a move recorded before Compared was
+	}
+	var champPred map[time.Time]float64
+	if compared != 0 && compared != in.Version {
+		var err error
+		if champPred, err = a.championPredictions(ctx, reg, in.Ticker, compared, in.Test); err != nil {
+			return pipeline.Promotion{}, err
+		}
+	} else {
+		compared = 0
+	}
+	out := judge(preds, champPred, in.Margin)
+	out.Alias, out.Promoted, out.Forced = move.Alias, move.Alias == registry.Champion, move.Forced
+	out.Reason, out.PreviousVersion = move.Reason, compared
 	return out, nil
 }
 

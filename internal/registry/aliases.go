@@ -17,6 +17,11 @@ const (
 // ErrNoVersion means the ticker has no such version.
 var ErrNoVersion = errors.New("no such model version")
 
+// ErrChampionChanged is SetAliasIf's refusal: the champion is no longer the
+// one the caller compared against (the error says which it is now). Nothing
+// was written; compare with the new champion and try again.
+var ErrChampionChanged = errors.New("champion changed")
+
 // AliasMove records one change of an alias: who, when, why.
 type AliasMove struct {
 	At       time.Time `json:"at"`
@@ -27,6 +32,9 @@ type AliasMove struct {
 	Forced   bool      `json:"forced,omitempty"`
 	Rollback bool      `json:"rollback,omitempty"`
 	RunID    string    `json:"run_id,omitempty"`
+	// Compared is the champion the version was judged against when the
+	// move was conditional on it (SetAliasIf); 0 = none or not recorded.
+	Compared int `json:"compared,omitempty"`
 }
 
 // Alias returns the version an alias points at.
@@ -75,21 +83,48 @@ func (m *Manifest) move(alias string, version int, at time.Time, reason string, 
 // SetAlias points alias at version, recording the reason.
 func (r Registry) SetAlias(ctx context.Context, ticker, alias string, version int, reason string, forced bool, runID string) (Manifest, error) {
 	return r.Update(ctx, ticker, func(m *Manifest) error {
-		if _, ok := m.Version(version); !ok {
-			return fmt.Errorf("%s v%d: %w", ticker, version, ErrNoVersion)
+		return r.setAlias(m, ticker, alias, version, reason, forced, runID)
+	})
+}
+
+// SetAliasIf is SetAlias on the condition that the champion is still
+// expectChampion (0 = no champion), the one the caller compared version
+// against: the check and the move are one compare-and-swap of the
+// manifest. Otherwise it writes nothing and returns ErrChampionChanged
+// (wrapped, naming the champion now). The move records expectChampion as
+// Compared.
+func (r Registry) SetAliasIf(ctx context.Context, ticker, alias string, version, expectChampion int, reason string, forced bool, runID string) (Manifest, error) {
+	return r.Update(ctx, ticker, func(m *Manifest) error {
+		if cur := m.Aliases[Champion]; cur != expectChampion {
+			return fmt.Errorf("%s: champion is v%d, not v%d as compared: %w", ticker, cur, expectChampion, ErrChampionChanged)
 		}
-		if m.Aliases[alias] == version {
-			return nil
+		n := len(m.History)
+		if err := r.setAlias(m, ticker, alias, version, reason, forced, runID); err != nil {
+			return err
 		}
-		if alias == Champion {
-			if cur := m.Aliases[Champion]; cur != 0 && m.Aliases[Challenger] == version {
-				// The challenger wins: it stops being the challenger.
-				m.move(Challenger, 0, r.now(), "promoted to champion", forced, runID)
-			}
+		if len(m.History) > n {
+			m.History[len(m.History)-1].Compared = expectChampion
 		}
-		m.move(alias, version, r.now(), reason, forced, runID)
 		return nil
 	})
+}
+
+// setAlias is the move of SetAlias on a manifest being updated.
+func (r Registry) setAlias(m *Manifest, ticker, alias string, version int, reason string, forced bool, runID string) error {
+	if _, ok := m.Version(version); !ok {
+		return fmt.Errorf("%s v%d: %w", ticker, version, ErrNoVersion)
+	}
+	if m.Aliases[alias] == version {
+		return nil
+	}
+	if alias == Champion {
+		if cur := m.Aliases[Champion]; cur != 0 && m.Aliases[Challenger] == version {
+			// The challenger wins: it stops being the challenger.
+			m.move(Challenger, 0, r.now(), "promoted to champion", forced, runID)
+		}
+	}
+	m.move(alias, version, r.now(), reason, forced, runID)
+	return nil
 }
 
 // Rollback makes the champion before the current one champion again.
