@@ -42,7 +42,9 @@ func TestWaitIdleWaitsForTheQueueAndSkipsDuplicates(t *testing.T) {
 func TestWaitIdleGivesUpWithTheLastError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	status := func(context.Context) (pipeline.TickerStatus, error) { return pipeline.TickerStatus{}, errors.New("no worker") }
+	status := func(context.Context) (pipeline.TickerStatus, error) {
+		return pipeline.TickerStatus{}, errors.New("no worker")
+	}
 	if _, err := waitIdle(ctx, status, 1, time.Millisecond); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v, want the deadline with the last error", err)
 	}

@@ -21,6 +21,59 @@ import (
 )
 
 func train(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	req, err := parseTrain(ctx, args, getenv)
+	if err != nil {
+		return err
+	}
+	cfg, in := req.cfg, req.in
+	c, err := dial(cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	in.SearchAttributes = hasSearchAttributes(ctx, c, cfg.Namespace)
+	run, how, err := startTraining(ctx, c, client.StartWorkflowOptions{ID: req.id, TaskQueue: cfg.TaskQueue}, in)
+	if err != nil {
+		return err
+	}
+	if !req.asJSON {
+		switch how {
+		case startedNew:
+			fmt.Fprintf(stdout, "started %s\n", pipeline.TrainingWorkflow)
+		case attachedRunning:
+			fmt.Fprintf(stdout, "already running: attached to the %s started earlier with these arguments\n", pipeline.TrainingWorkflow)
+		case alreadyCompleted:
+			fmt.Fprintf(stdout, "already completed: a %s with these arguments finished earlier (--new-run trains again)\n", pipeline.TrainingWorkflow)
+		}
+		fmt.Fprintf(stdout, "  workflow id: %s\n  run id:      %s\n  web ui:      %s\n", run.GetID(), run.GetRunID(), cfg.WorkflowURL(run.GetID()))
+	}
+	if !req.wait && !req.asJSON {
+		return nil
+	}
+	var res pipeline.TrainingResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("workflow %s failed: %w", run.GetID(), err)
+	}
+	if req.asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(res)
+	}
+	printTrainingResult(stdout, res)
+	return nil
+}
+
+// trainRequest is a parsed `starter train`: the pipeline's input (the CSV
+// uploaded), its workflow id, and how to report.
+type trainRequest struct {
+	cfg          config.Config
+	in           pipeline.TrainingInput
+	id           string
+	wait, asJSON bool
+}
+
+// parseTrain parses the flags, uploads a local CSV and derives the workflow
+// id; it does not talk to Temporal.
+func parseTrain(ctx context.Context, args []string, getenv func(string) string) (trainRequest, error) {
 	cfg := config.FromEnv(getenv)
 	fs := flag.NewFlagSet("starter train", flag.ContinueOnError)
 	cfg.Flags(fs)
@@ -56,20 +109,23 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	device := fs.String("run-device", "auto", "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
 	wait := fs.Bool("wait", false, "wait for the pipeline and print its result")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object (implies --wait)")
+	newRun := fs.Bool("new-run", false, "train again even if the same arguments already ran: the workflow id gets a time suffix "+
+		"(without it the id is train-<TICKER>-<data hash>-<parameters hash>, and the same request attaches to its running run "+
+		"or reports its completed one; a failed run is retried)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return trainRequest{}, err
 	}
 	t, err := pipeline.NormalizeTicker(*ticker)
 	if err != nil {
-		return err
+		return trainRequest{}, err
 	}
 	store, err := cfg.OpenStore(ctx)
 	if err != nil {
-		return err
+		return trainRequest{}, err
 	}
 	source, err := src.resolve(ctx, store)
 	if err != nil {
-		return err
+		return trainRequest{}, err
 	}
 	in := pipeline.TrainingInput{
 		Ticker: t, CSVKey: source.csvKey, Download: source.download, Source: source.label, Lookback: *lookback, Horizon: *horizon,
@@ -81,38 +137,20 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 		Device:    *device, PromotionMargin: *margin, ForcePromote: *force,
 	}.WithDefaults()
 	if err := in.Clean.Validate(); err != nil {
-		return err
+		return trainRequest{}, err
 	}
 	if err := in.Transform.Validate(); err != nil {
-		return err
+		return trainRequest{}, err
 	}
-	c, err := dial(cfg)
+	dataPart, err := dataIDPart(ctx, store, source)
 	if err != nil {
-		return err
+		return trainRequest{}, err
 	}
-	defer c.Close()
-	in.SearchAttributes = hasSearchAttributes(ctx, c, cfg.Namespace)
-	id := fmt.Sprintf("train-%s-%s-%d", t, source.idPart, time.Now().Unix())
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.TrainingWorkflow, in)
+	id, err := trainingWorkflowID(in, dataPart, *newRun, time.Now())
 	if err != nil {
-		return fmt.Errorf("start %s: %w", pipeline.TrainingWorkflow, err)
+		return trainRequest{}, err
 	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "started %s\n  workflow id: %s\n  web ui:      %s\n", pipeline.TrainingWorkflow, run.GetID(), cfg.WorkflowURL(run.GetID()))
-	}
-	if !*wait && !*asJSON {
-		return nil
-	}
-	var res pipeline.TrainingResult
-	if err := run.Get(ctx, &res); err != nil {
-		return fmt.Errorf("workflow %s failed: %w", run.GetID(), err)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(res)
-	}
-	printTrainingResult(stdout, res)
-	return nil
+	return trainRequest{cfg: cfg, in: in, id: id, wait: *wait, asJSON: *asJSON}, nil
 }
 
 // uploadCSV copies a local CSV into the store under its content hash, so
