@@ -14,6 +14,29 @@ import (
 	"github.com/finsight/finsight/internal/yahoo"
 )
 
+// ErrRateLimited is the (retryable) error type of a download Yahoo asked to
+// retry after a given delay; the retry waits that long instead of the
+// policy's backoff.
+const ErrRateLimited = "RateLimited"
+
+// maxRetryAfter caps the delay taken from Retry-After, so that a server's
+// unreasonable answer cannot park a run for hours.
+const maxRetryAfter = 10 * time.Minute
+
+// transient wraps a retryable Yahoo failure. When Yahoo said when to come
+// back (Retry-After), the next attempt is scheduled then: NextRetryDelay
+// overrides the retry policy's backoff for that one retry (attempts and
+// the schedule-to-close timeout still apply), capped at maxRetryAfter.
+func transient(ticker string, err error) error {
+	var te *yahoo.TransientError
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		delay := min(te.RetryAfter, maxRetryAfter)
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("download %s: rate limited, retrying after %s", ticker, delay), ErrRateLimited,
+			temporal.ApplicationErrorOptions{NextRetryDelay: delay, Cause: err})
+	}
+	return fmt.Errorf("download %s: %w", ticker, err)
+}
+
 // DownloadInput names a ticker's daily history to fetch.
 type DownloadInput struct {
 	Ticker string `json:"ticker"`
@@ -48,7 +71,7 @@ func (a *Activities) Download(ctx context.Context, in DownloadInput) (DownloadRe
 	bars, err := a.Yahoo.Daily(ctx, ticker, start, end)
 	switch {
 	case yahoo.IsTransient(err):
-		return DownloadResult{}, fmt.Errorf("download %s: %w", ticker, err) // retried
+		return DownloadResult{}, transient(ticker, err) // retried
 	case errors.Is(err, yahoo.ErrNotFound):
 		return DownloadResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNotFound, err)
 	case err != nil:

@@ -41,6 +41,11 @@ func (a *Activities) SaveRun(ctx context.Context, rec runs.Record) (SaveRunResul
 type ReportInput struct {
 	RunID       string   `json:"run_id"`
 	Predictions blob.Ref `json:"predictions"`
+	// Final, when set, is how the run ended: the report renders the saved
+	// record with it, so the report exists before the saved record says the
+	// run is over. (Only the outcome travels, not the record, whose anomaly
+	// list can be large.)
+	Final *runs.Final `json:"final,omitempty"`
 }
 
 // ReportResult lists the report's files by name → URI.
@@ -54,6 +59,9 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	rec, err := runs.Read(ctx, a.Store, in.RunID)
 	if err != nil {
 		return ReportResult{}, storeErr(err, "read run %s", in.RunID)
+	}
+	if f := in.Final; f != nil {
+		rec.Status, rec.Error, rec.FinishedAt = f.Status, f.Error, &f.FinishedAt
 	}
 	out := ReportResult{Artifacts: map[string]string{}}
 	var plots []report.Plot

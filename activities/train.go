@@ -17,6 +17,20 @@ import (
 	"github.com/finsight/finsight/model"
 )
 
+// ErrDiverged is the non-retryable error type of a training run whose loss
+// became NaN or infinite: training is seeded, so a retry diverges again.
+const ErrDiverged = "Diverged"
+
+// diverged maps a Fit error caused by a diverging loss to a non-retryable
+// ErrDiverged application error; what prefixes the message. It returns nil
+// for any other error.
+func diverged(err error, what string) error {
+	if !errors.Is(err, model.ErrDiverged) {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(what+err.Error(), ErrDiverged, err)
+}
+
 // TrainInput is the windowed data and the model settings of one run.
 type TrainInput struct {
 	RunID   string               `json:"run_id"`
@@ -96,6 +110,9 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return TrainResult{}, temporal.NewCanceledError("training cancelled")
+		}
+		if d := diverged(err, "train: "); d != nil {
+			return TrainResult{}, d
 		}
 		return TrainResult{}, fmt.Errorf("train: %w", err)
 	}

@@ -71,6 +71,8 @@ func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult
 	switch {
 	case errors.Is(err, errPruned):
 		out.Pruned = true
+	case errors.Is(err, model.ErrDiverged):
+		return TrialResult{}, diverged(err, fmt.Sprintf("trial %d: ", in.Trial))
 	case err != nil:
 		return TrialResult{}, fmt.Errorf("trial %d: %w", in.Trial, err)
 	}

@@ -2,12 +2,18 @@ package model
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
 
 	"github.com/sugarme/gotch/ts"
 )
+
+// ErrDiverged is wrapped by Fit's error when a batch loss is NaN or
+// infinite. Training is deterministic (seeded), so a retry with the same
+// data and parameters diverges again.
+var ErrDiverged = errors.New("loss diverged")
 
 // Dataset is a set of windows: X is row-major [N][Lookback][Features].
 type Dataset struct {
@@ -146,7 +152,7 @@ func (m *LSTM) runEpoch(ctx context.Context, opt *adam, train Dataset, p TrainPa
 			return EpochLoss{}, fmt.Errorf("epoch %d batch %d: %w", epoch, b+1, err)
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return EpochLoss{}, fmt.Errorf("epoch %d batch %d: loss is %v (diverged; lower the learning rate)", epoch, b+1, loss)
+			return EpochLoss{}, fmt.Errorf("epoch %d batch %d: loss is %v: %w (lower the learning rate)", epoch, b+1, loss, ErrDiverged)
 		}
 		sum += loss * float64(len(idx))
 		normSum += norm

@@ -14,7 +14,7 @@ import (
 )
 
 // nonRetryable are the error types no retry can fix.
-var nonRetryable = []string{activities.ErrInvalidData, activities.ErrInvalidParams, activities.ErrNotFound, activities.ErrCorrupt}
+var nonRetryable = []string{activities.ErrInvalidData, activities.ErrInvalidParams, activities.ErrNotFound, activities.ErrCorrupt, activities.ErrDiverged}
 
 // retry backs off exponentially (×2) from initial up to maxInterval, for
 // at most attempts tries, and never retries the error types no retry fixes.
@@ -46,20 +46,22 @@ func transformOptions() workflow.LocalActivityOptions {
 // long a cancellation takes to reach the training loop.
 func trainOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue:           queue,
-		StartToCloseTimeout: 6 * time.Hour,
-		HeartbeatTimeout:    30 * time.Second,
-		WaitForCancellation: true,
-		RetryPolicy:         retry(5*time.Second, time.Minute, 3),
+		TaskQueue:              queue,
+		ScheduleToStartTimeout: queueWait(queue, 0),
+		StartToCloseTimeout:    6 * time.Hour,
+		HeartbeatTimeout:       30 * time.Second,
+		WaitForCancellation:    true,
+		RetryPolicy:            retry(5*time.Second, time.Minute, 3),
 	}
 }
 
 // evaluateOptions: loads a model and predicts the test split.
 func evaluateOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue:           queue,
-		StartToCloseTimeout: 15 * time.Minute,
-		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
+		TaskQueue:              queue,
+		ScheduleToStartTimeout: queueWait(queue, 0),
+		StartToCloseTimeout:    15 * time.Minute,
+		RetryPolicy:            retry(time.Second, 30*time.Second, 3),
 	}
 }
 
@@ -75,11 +77,12 @@ func registerOptions() workflow.ActivityOptions {
 // checkpoint, so a retry starts the trial over.
 func trialOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue:           queue,
-		StartToCloseTimeout: 2 * time.Hour,
-		HeartbeatTimeout:    30 * time.Second,
-		WaitForCancellation: true,
-		RetryPolicy:         retry(5*time.Second, time.Minute, 2),
+		TaskQueue:              queue,
+		ScheduleToStartTimeout: queueWait(queue, 0),
+		StartToCloseTimeout:    2 * time.Hour,
+		HeartbeatTimeout:       30 * time.Second,
+		WaitForCancellation:    true,
+		RetryPolicy:            retry(5*time.Second, time.Minute, 2),
 	}
 }
 
@@ -90,6 +93,43 @@ func trainingQueue(device string) string {
 		return config.GPUTaskQueue
 	}
 	return ""
+}
+
+// DefaultGPUWait is how long a step sent to the GPU task queue waits for a
+// worker to pick it up before the run fails (TrainingInput.GPUWait
+// shortens or lengthens it). Only workers started with --device cuda poll
+// that queue; without one a run would otherwise wait at Stage=train forever.
+const DefaultGPUWait = 10 * time.Minute
+
+// queueWait is the schedule-to-start timeout of a step on queue: wait
+// (DefaultGPUWait when 0) on the GPU queue, none (wait for ever) on the
+// workflow's own queue, which the worker running the workflow polls.
+// Temporal never retries a schedule-to-start timeout: the step fails at once.
+func queueWait(queue string, wait time.Duration) time.Duration {
+	if queue != config.GPUTaskQueue {
+		return 0
+	}
+	if wait <= 0 {
+		return DefaultGPUWait
+	}
+	return wait
+}
+
+// gpuWaitKey holds a run's TrainingInput.GPUWait in its workflow context.
+type gpuWaitKey struct{}
+
+// withGPUWait makes the GPU-queue steps run under ctx wait d (0 = DefaultGPUWait).
+func withGPUWait(ctx workflow.Context, d time.Duration) workflow.Context {
+	if d <= 0 {
+		return ctx
+	}
+	return workflow.WithValue(ctx, gpuWaitKey{}, d)
+}
+
+// gpuWait is the wait withGPUWait set on ctx, or 0.
+func gpuWait(ctx workflow.Context) time.Duration {
+	d, _ := ctx.Value(gpuWaitKey{}).(time.Duration)
+	return d
 }
 
 // renderOptions: the Plot and Report steps draw PNGs and HTML from data

@@ -27,4 +27,5 @@ func RegisterTraining(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.Train, activity.RegisterOptions{Name: "Train"})
 	w.RegisterActivityWithOptions(acts.TrainTrial, activity.RegisterOptions{Name: "TrainTrial"})
 	w.RegisterActivityWithOptions(acts.Evaluate, activity.RegisterOptions{Name: "Evaluate"})
+	w.RegisterActivityWithOptions(acts.Compare, activity.RegisterOptions{Name: "Compare"}) // a retrain re-scores its base where it trains
 }

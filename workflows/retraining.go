@@ -55,10 +55,7 @@ func RetrainingPipeline(ctx workflow.Context, in pipeline.RetrainingInput) (pipe
 	r.out = pipeline.RetrainingResult{WorkflowID: r.runID, Ticker: ticker}
 	err = r.run(ctx, t)
 	t.rec.RetrainResult = &r.out
-	t.finish(r.out.ModelVersion, err)
-	if err == nil {
-		r.out.ReportURI = t.report()
-	}
+	r.out.ReportURI = t.close(r.out.ModelVersion, err, err == nil)
 	return r.out, err
 }
 

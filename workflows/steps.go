@@ -1,10 +1,17 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
 )
@@ -39,20 +46,50 @@ func windowSplits(ctx workflow.Context, t *tracker, transform blob.Ref, cleaned 
 	return windows, nil
 }
 
+// ErrNoGPUWorker is the error type of a run that asked for CUDA when no
+// worker polled the GPU task queue within its wait (DefaultGPUWait or
+// TrainingInput.GPUWait). It is not retryable: nothing changes until someone
+// starts a GPU worker.
+const ErrNoGPUWorker = "NoGPUWorker"
+
+// onQueue applies opts with the wait for a worker that ctx carries (see
+// withGPUWait) when opts send the step to the GPU queue.
+func onQueue(ctx workflow.Context, opts workflow.ActivityOptions) workflow.Context {
+	opts.ScheduleToStartTimeout = queueWait(opts.TaskQueue, gpuWait(ctx))
+	return workflow.WithActivityOptions(ctx, opts)
+}
+
+// noWorker turns a schedule-to-start timeout of step on queue, after
+// waiting wait, into a failure that names the queue and says what to do;
+// any other error comes back as it is.
+func noWorker(step, queue string, wait time.Duration, err error) error {
+	var timeout *temporal.TimeoutError
+	if !errors.As(err, &timeout) || timeout.TimeoutType() != enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START {
+		return err
+	}
+	msg := fmt.Sprintf("%s failed: no worker polled task queue %s for %s", step, queue, wait)
+	if queue == config.GPUTaskQueue {
+		msg += ": start a worker with --device cuda (FINSIGHT_DEVICE=cuda), or run with --run-device auto"
+	}
+	return temporal.NewNonRetryableApplicationError(msg, ErrNoGPUWorker, err)
+}
+
 // trainModel runs the train activity on the training queue.
 func trainModel(ctx workflow.Context, queue string, in activities.TrainInput) (activities.TrainResult, error) {
 	var a *activities.Activities
 	var out activities.TrainResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, trainOptions(queue)), a.Train, in).Get(ctx, &out)
-	return out, err
+	actx := onQueue(ctx, trainOptions(queue))
+	err := workflow.ExecuteActivity(actx, a.Train, in).Get(ctx, &out)
+	return out, noWorker("train", queue, workflow.GetActivityOptions(actx).ScheduleToStartTimeout, err)
 }
 
 // evaluateModel scores a trained model on the test windows beside naive.
 func evaluateModel(ctx workflow.Context, queue string, in activities.EvaluateInput) (activities.EvaluateResult, error) {
 	var a *activities.Activities
 	var out activities.EvaluateResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions(queue)), a.Evaluate, in).Get(ctx, &out)
-	return out, err
+	actx := onQueue(ctx, evaluateOptions(queue))
+	err := workflow.ExecuteActivity(actx, a.Evaluate, in).Get(ctx, &out)
+	return out, noWorker("evaluate", queue, workflow.GetActivityOptions(actx).ScheduleToStartTimeout, err)
 }
 
 // registerModel saves the model as the ticker's next version.

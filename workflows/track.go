@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"maps"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -69,9 +70,7 @@ func newTracker(ctx workflow.Context, ticker string, index bool, fill func(*runs
 func (t *tracker) begin(step string) {
 	t.rec.Stage, t.progress.Stage = step, step
 	t.rec.Steps = append(t.rec.Steps, runs.Step{Name: step, StartedAt: workflow.Now(t.ctx).UTC()})
-	if t.index {
-		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrStage.ValueSet(step))
-	}
+	t.upsert(attrStage.ValueSet(step))
 }
 
 // step runs one named step of a pipeline: it marks the step begun (in the
@@ -96,9 +95,49 @@ func (t *tracker) end() {
 	t.save()
 }
 
-// finish records the outcome (version is the model the run registered, 0
-// for none) and saves the record.
+// close ends the run: it records the outcome (version is the model the
+// run registered, 0 for none) and, when withReport, renders the run's
+// efficacy report and returns its URI ("" when it could not be rendered).
+//
+// The report is rendered first, from the finished record, and the record
+// is then saved once, completed and listing the report: whoever sees the
+// run completed (the record, the Stage search attribute) finds its report.
+// Runs started before this order keep theirs (finish, then report), so
+// their histories replay.
+func (t *tracker) close(version int, err error, withReport bool) string {
+	if workflow.GetVersion(t.ctx, "report-before-finish", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		t.finish(version, err)
+		if !withReport {
+			return ""
+		}
+		uri, ok := t.report(nil)
+		if ok {
+			t.save()
+		}
+		return uri
+	}
+	t.conclude(err)
+	uri := ""
+	if withReport {
+		// The store's record gets the result (still "running"), the
+		// report renders it as finished, then the record says finished.
+		pending := t.rec
+		pending.Status, pending.FinishedAt, pending.Error = runs.StatusRunning, nil, ""
+		t.saveRecord(pending)
+		uri, _ = t.report(&runs.Final{Status: t.rec.Status, FinishedAt: *t.rec.FinishedAt, Error: t.rec.Error})
+	}
+	t.publish(version)
+	return uri
+}
+
+// finish records the outcome and saves the record.
 func (t *tracker) finish(version int, err error) {
+	t.conclude(err)
+	t.publish(version)
+}
+
+// conclude records the outcome in the record: finish time, status, error.
+func (t *tracker) conclude(err error) {
 	now := workflow.Now(t.ctx).UTC()
 	t.rec.FinishedAt = &now
 	t.rec.Status = runs.StatusCompleted
@@ -108,37 +147,60 @@ func (t *tracker) finish(version int, err error) {
 			t.rec.Steps[n-1].WallMS = now.Sub(t.rec.Steps[n-1].StartedAt).Milliseconds()
 		}
 	}
-	if version > 0 && t.index {
-		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrModelVersion.ValueSet(int64(version)))
+}
+
+// publish sets the final search attributes (model version, status as the
+// stage) and saves the record.
+func (t *tracker) publish(version int) {
+	if version > 0 {
+		t.upsert(attrModelVersion.ValueSet(int64(version)))
 	}
-	if t.index {
-		_ = workflow.UpsertTypedSearchAttributes(t.ctx, attrStage.ValueSet(t.rec.Status))
-	}
+	t.upsert(attrStage.ValueSet(t.rec.Status))
 	t.save()
 }
 
-// report renders the run's efficacy report and adds it to the record. A
-// failed report is logged and leaves the run's result as it is.
-func (t *tracker) report() string {
+// upsert sets search attributes when the tracker indexes the run. A
+// failure (an attribute the server does not know) is logged: the
+// attributes help find runs, the run does not depend on them.
+func (t *tracker) upsert(attrs ...temporal.SearchAttributeUpdate) {
+	if !t.index {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(t.ctx, attrs...); err != nil {
+		workflow.GetLogger(t.ctx).Warn("could not set search attributes", "err", err)
+	}
+}
+
+// report renders the run's efficacy report and adds its files to the
+// record's artifacts, without saving. rec, when not nil, is rendered
+// instead of the record saved in the store. A failed report is logged and
+// leaves the run's result as it is (ok is false).
+func (t *tracker) report(final *runs.Final) (uri string, ok bool) {
 	ctx := workflow.WithActivityOptions(t.ctx, renderOptions())
 	var out activities.ReportResult
-	err := workflow.ExecuteActivity(ctx, t.acts.Report, activities.ReportInput{RunID: t.rec.ID, Predictions: t.predictions}).Get(ctx, &out)
+	err := workflow.ExecuteActivity(ctx, t.acts.Report, activities.ReportInput{RunID: t.rec.ID, Predictions: t.predictions, Final: final}).Get(ctx, &out)
 	if err != nil {
 		workflow.GetLogger(t.ctx).Warn("could not render the run report", "err", err)
-		return ""
+		return "", false
 	}
-	t.rec.Artifacts = out.Artifacts
-	t.save()
-	return out.Artifacts["report"]
+	// A new map: records saved before keep theirs.
+	artifacts := make(map[string]string, len(t.rec.Artifacts)+len(out.Artifacts))
+	maps.Copy(artifacts, t.rec.Artifacts)
+	maps.Copy(artifacts, out.Artifacts)
+	t.rec.Artifacts = artifacts
+	return out.Artifacts["report"], true
 }
 
 // save writes the record through a local activity; a failure to save is
 // logged, not fatal: the record is a view of the run, the run is the truth.
 // It runs even when the workflow is being cancelled.
-func (t *tracker) save() {
+func (t *tracker) save() { t.saveRecord(t.rec) }
+
+// saveRecord writes rec as the run's record (see save).
+func (t *tracker) saveRecord(rec runs.Record) {
 	dctx, _ := workflow.NewDisconnectedContext(t.ctx)
 	ctx := workflow.WithLocalActivityOptions(dctx, transformOptions())
-	if err := workflow.ExecuteLocalActivity(ctx, t.acts.SaveRun, t.rec).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(ctx, t.acts.SaveRun, rec).Get(ctx, nil); err != nil {
 		workflow.GetLogger(t.ctx).Warn("could not save the run record", "err", err)
 	}
 }

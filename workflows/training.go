@@ -33,10 +33,7 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	if err == nil && res.ModelVersion > 0 {
 		t.rec.Result = &res
 	}
-	t.finish(res.ModelVersion, err)
-	if err == nil && res.ModelVersion > 0 {
-		res.ReportURI = t.report()
-	}
+	res.ReportURI = t.close(res.ModelVersion, err, err == nil && res.ModelVersion > 0)
 	return res, err
 }
 
@@ -60,6 +57,7 @@ type trainingRun struct {
 }
 
 func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ticker string) (pipeline.TrainingResult, error) {
+	ctx = withGPUWait(ctx, in.GPUWait)
 	info := workflow.GetInfo(ctx)
 	out := pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}
 	r := &trainingRun{in: in, ticker: ticker, runID: info.WorkflowExecution.ID, queue: trainingQueue(in.Device), params: in.Model}
@@ -149,7 +147,13 @@ func (r *trainingRun) window(ctx workflow.Context, t *tracker, out *pipeline.Tra
 
 func (r *trainingRun) tune(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
 	var tuned TuneResult
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune"})
+	opts := workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune"}
+	if r.in.SearchAttributes {
+		// The search a user types for a ticker (Ticker = "NFLX") finds the
+		// tuning child too. Child options are not compared on replay.
+		opts.TypedSearchAttributes = temporal.NewSearchAttributes(attrTicker.ValueSet(r.ticker))
+	}
+	cctx := workflow.WithChildOptions(ctx, opts)
 	if err := workflow.ExecuteChildWorkflow(cctx, pipeline.TuneWorkflow, TuneInput{
 		Windows: r.windows, Base: r.in.Model, Spec: r.in.Tune, Queue: r.queue,
 	}).Get(ctx, &tuned); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/runs"
 )
 
 // mockedPipeline registers every step as a mock that records its name.
@@ -45,7 +46,10 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 		{"Promote", a.Promote, pipeline.Promotion{Alias: "champion", Promoted: true, Reason: "no champion yet"}},
 		{"Report", a.Report, activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}},
 	}
-	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Return(activities.SaveRunResult{}, nil)
+	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		saved, _ := inputs["SaveRun"].([]runs.Record)
+		inputs["SaveRun"] = append(saved, args.Get(1).(runs.Record)) // every save, in order
+	}).Return(activities.SaveRunResult{}, nil)
 	for _, st := range steps {
 		name := st.name
 		call := env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/metrics"
@@ -58,6 +59,9 @@ type TrainingInput struct {
 	Model     ModelParams        `json:"model"`
 	Tune      TuneSpec           `json:"tune"`
 	Device    string             `json:"device"` // "cuda" sends training to the GPU task queue; else any worker
+	// GPUWait is how long a "cuda" run's GPU steps wait for a GPU worker to
+	// pick them up before the run fails with NoGPUWorker (0 = 10 minutes).
+	GPUWait time.Duration `json:"gpu_wait,omitempty"`
 	// PromotionMargin is how much worse than naive (RMSE, 0.05 = 5%) a new
 	// model may be and still become champion; ForcePromote skips the gate.
 	PromotionMargin float64 `json:"promotion_margin"`

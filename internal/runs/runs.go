@@ -53,6 +53,13 @@ type Record struct {
 	Error         string                     `json:"error,omitempty"`
 }
 
+// Final is how a run ended.
+type Final struct {
+	Status     string    `json:"status"`
+	FinishedAt time.Time `json:"finished_at"`
+	Error      string    `json:"error,omitempty"`
+}
+
 // Data lists the versions a run read and wrote (lineage).
 type Data struct {
 	CSV     string      `json:"csv"`
