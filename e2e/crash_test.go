@@ -77,7 +77,17 @@ func waitForCheckpoint(t *testing.T, store blob.Store, n int, limit time.Duratio
 	return 0
 }
 
-func TestTrainingSurvivesKillNineOfTheWorker(t *testing.T) {
+// crashStack is a dev server, a local store and the real worker binary run
+// as a child process on queue, which a test may kill -9 and start again.
+type crashStack struct {
+	*stack
+	bin   string
+	env   []string
+	first *workerProcess
+}
+
+func startCrashStack(t *testing.T, queue string) *crashStack {
+	t.Helper()
 	bin := buildWorker(t)
 	srv := devserver.Start(t)
 	dir := t.TempDir()
@@ -85,11 +95,24 @@ func TestTrainingSurvivesKillNineOfTheWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := "crash-test"
 	env := []string{"TEMPORAL_ADDRESS=" + srv.Address, "FINSIGHT_STORE=" + dir, "FINSIGHT_TASK_QUEUE=" + queue, "FINSIGHT_DEVICE=cpu"}
 	first := startWorker(t, bin, env)
+	return &crashStack{stack: &stack{store: store, c: srv.Client(t), queue: queue}, bin: bin, env: env, first: first}
+}
 
-	s := &stack{store: store, c: srv.Client(t), queue: queue}
+// restart kills the first worker with kill -9 and starts a second one.
+func (cs *crashStack) restart(t *testing.T) *workerProcess {
+	t.Helper()
+	if err := cs.first.cmd.Process.Kill(); err != nil { // SIGKILL: no cleanup, no goodbye to the server
+		t.Fatal(err)
+	}
+	_ = cs.first.cmd.Wait()
+	return startWorker(t, cs.bin, cs.env)
+}
+
+func TestTrainingSurvivesKillNineOfTheWorker(t *testing.T) {
+	cs := startCrashStack(t, "crash-test")
+	s, store, queue := cs.stack, cs.store, cs.queue
 	key := s.upload(t, sharedtest.Path(t, "single", "NFLX.csv"))
 	const epochs = 5
 	in := pipeline.TrainingInput{Ticker: "NFLX", CSVKey: key, Model: pipeline.ModelParams{Units: 32, Epochs: epochs}}
@@ -101,12 +124,8 @@ func TestTrainingSurvivesKillNineOfTheWorker(t *testing.T) {
 	}
 
 	at := waitForCheckpoint(t, store, 2, 5*time.Minute)
-	if err := first.cmd.Process.Kill(); err != nil { // SIGKILL: no cleanup, no goodbye to the server
-		t.Fatal(err)
-	}
-	_ = first.cmd.Wait()
+	second := cs.restart(t)
 	t.Logf("killed the worker (kill -9) after the epoch-%d checkpoint", at)
-	second := startWorker(t, bin, env)
 
 	var res pipeline.TrainingResult
 	if err := run.Get(ctx, &res); err != nil {

@@ -21,17 +21,8 @@ import (
 // kill -9 of the worker while it fine-tunes: the retrain completes on the
 // next worker, resumed from its epoch checkpoint.
 func TestRetrainSurvivesKillNineDuringFinetuning(t *testing.T) {
-	bin := buildWorker(t)
-	srv := devserver.Start(t)
-	dir := t.TempDir()
-	store, err := blob.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue := "retrain-crash"
-	env := []string{"TEMPORAL_ADDRESS=" + srv.Address, "FINSIGHT_STORE=" + dir, "FINSIGHT_TASK_QUEUE=" + queue, "FINSIGHT_DEVICE=cpu"}
-	first := startWorker(t, bin, env)
-	s := &stack{store: store, c: srv.Client(t), queue: queue}
+	cs := startCrashStack(t, "retrain-crash")
+	s, store, queue := cs.stack, cs.store, cs.queue
 	s.trainBase(t, "NFLX", nflxUntil2021(t), pipeline.ModelParams{Epochs: 1})
 
 	const epochs = 8
@@ -42,12 +33,8 @@ func TestRetrainSurvivesKillNineDuringFinetuning(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := waitForCheckpointUnder(t, store, "runs/"+pipeline.TickerWorkflowID("NFLX")+"-", 2, 5*time.Minute)
-	if err := first.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.cmd.Wait()
+	second := cs.restart(t)
 	t.Logf("killed the worker (kill -9) after the fine-tuning checkpoint of epoch %d", at)
-	second := startWorker(t, bin, env)
 
 	st := s.waitRetrains(t, "NFLX", 1, 8*time.Minute)
 	o := retrains(st)[0]

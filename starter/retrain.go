@@ -205,21 +205,31 @@ func lastOutcomeOf(ctx context.Context, c client.Client, id, sum string) time.Ti
 // (the workflow not yet visible, no worker yet) are retried until ctx ends.
 // progress is told each new state of the file.
 func waitForOutcome(ctx context.Context, status statusFunc, sum string, since time.Time, every time.Duration, progress func(string)) (pipeline.RetrainOutcome, error) {
-	var lastErr error
 	lastState := ""
+	return pollStatus(ctx, status, every, func(st pipeline.TickerStatus) (pipeline.RetrainOutcome, bool) {
+		if out, ok := findOutcome(st.Done, sum, since); ok {
+			return out, true
+		}
+		if s := fileState(st, sum); s != "" && s != lastState {
+			progress(s)
+			lastState = s
+		}
+		return pipeline.RetrainOutcome{}, false
+	})
+}
+
+// pollStatus queries status every so often until done says it has the
+// outcome. Query errors (the workflow not yet visible, no worker yet) are
+// retried until ctx ends, and the last one is told then.
+func pollStatus(ctx context.Context, status statusFunc, every time.Duration, done func(pipeline.TickerStatus) (pipeline.RetrainOutcome, bool)) (pipeline.RetrainOutcome, error) {
+	var lastErr error
 	for {
 		st, err := status(ctx)
+		lastErr = err
 		if err == nil {
-			lastErr = nil
-			if out, ok := findOutcome(st.Done, sum, since); ok {
+			if out, ok := done(st); ok {
 				return out, nil
 			}
-			if s := fileState(st, sum); s != "" && s != lastState {
-				progress(s)
-				lastState = s
-			}
-		} else {
-			lastErr = err
 		}
 		select {
 		case <-ctx.Done():

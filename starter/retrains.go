@@ -77,25 +77,13 @@ func retrains(ctx context.Context, args []string, stdout io.Writer, getenv func(
 // or running, and returns the newest; query errors (the workflow not
 // started yet, no worker yet) are retried until ctx ends.
 func waitIdle(ctx context.Context, status statusFunc, n int, every time.Duration) (pipeline.RetrainOutcome, error) {
-	var lastErr error
-	for {
-		st, err := status(ctx)
-		if err == nil {
-			done := finishedRetrains(st.Done)
-			if len(done) >= n && st.Running == nil && len(st.Queue) == 0 {
-				return done[len(done)-1], nil
-			}
+	return pollStatus(ctx, status, every, func(st pipeline.TickerStatus) (pipeline.RetrainOutcome, bool) {
+		done := finishedRetrains(st.Done)
+		if len(done) >= n && st.Running == nil && len(st.Queue) == 0 {
+			return done[len(done)-1], true
 		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			if lastErr != nil {
-				return pipeline.RetrainOutcome{}, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
-			}
-			return pipeline.RetrainOutcome{}, ctx.Err()
-		case <-time.After(every):
-		}
-	}
+		return pipeline.RetrainOutcome{}, false
+	})
 }
 
 // finishedRetrains are the outcomes of retrains that ran (not the drops of
