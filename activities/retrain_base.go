@@ -18,11 +18,13 @@ const ErrNoModel = "NoModel"
 
 // ResolveBaseInput names the ticker to retrain.
 type ResolveBaseInput struct {
-	Ticker string `json:"ticker"`
+	Ticker  string `json:"ticker"`
+	Version int    `json:"version,omitempty"` // this version (0: the champion, else the latest)
 }
 
-// ResolveBase finds the version a retrain starts from: the ticker's
-// champion or, when no version has beaten naive yet, its latest; and what
+// ResolveBase finds the version a retrain starts from: the one asked for,
+// else the ticker's champion or, when no version has beaten naive yet, its
+// latest; and what
 // that version was trained on and with (raw data, training split, weights,
 // transform, hyperparameters, cleaning). A ticker with no version fails
 // with the non-retryable NoModel error.
@@ -38,7 +40,13 @@ func (a *Activities) ResolveBase(ctx context.Context, in ResolveBaseInput) (pipe
 	}
 	v, ok := m.Alias(registry.Champion)
 	why := "champion"
-	if !ok {
+	switch {
+	case in.Version > 0:
+		if v, ok = m.Version(in.Version); !ok {
+			return pipeline.BaseModel{}, invalid(ErrNotFound, nil, "%s has no v%d to retrain (latest is v%d)", in.Ticker, in.Version, m.Versions[len(m.Versions)-1].Version)
+		}
+		why = "asked for (--base)"
+	case !ok:
 		v, _ = m.Latest()
 		why = "latest (no version has beaten naive yet)"
 	}

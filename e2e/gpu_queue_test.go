@@ -21,6 +21,7 @@ import (
 // picked up. It must fail once its GPUWait is over, saying which queue had
 // no worker, instead of waiting at Stage=train for ever.
 func TestCudaRunWithoutGPUWorkerFails(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	const wait = 5 * time.Second
 	in := pipeline.TrainingInput{

@@ -21,6 +21,7 @@ import (
 // again, and the schedule's scan afterwards, retrain nothing more; a push
 // for another bucket is refused and starts nothing.
 func TestStorageHookRetrainsABucketUpload(t *testing.T) {
+	t.Parallel()
 	srv := devserver.Start(t)
 	store, _ := newFakeGCSStore(t)
 	s := startStackOn(t, srv, store)

@@ -21,6 +21,7 @@ var smallBase = pipeline.ModelParams{Layers: 1, Units: 16, Epochs: 1}
 // once; two different files dropped while a retrain runs are retrained
 // together by exactly one following retrain.
 func TestInboxRetrainsEachContentOnceAndCoalesces(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	s.trainBase(t, "NFLX", nflxUntil2021(t), smallBase)
 	path := sharedtest.Path(t, "NFLX_2022_new.csv")
@@ -112,6 +113,7 @@ func waitRunning(t *testing.T, s *stack, sha string) {
 // one are moved to rejected/ with their reasons; the next good file still
 // retrains.
 func TestInboxRejectsBadFilesAndGoesOn(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	s.trainBase(t, "NFLX", nflxUntil2021(t), smallBase)
 	good := nflx2022(t)

@@ -21,9 +21,10 @@ import (
 // kill -9 of the worker while it fine-tunes: the retrain completes on the
 // next worker, resumed from its epoch checkpoint.
 func TestRetrainSurvivesKillNineDuringFinetuning(t *testing.T) {
+	t.Parallel()
 	cs := startCrashStack(t, "retrain-crash")
 	s, store, queue := cs.stack, cs.store, cs.queue
-	s.trainBase(t, "NFLX", nflxUntil2021(t), pipeline.ModelParams{Epochs: 1})
+	s.trainBase(t, "NFLX", nflxUntil2021(t), pipeline.ModelParams{Units: 32, Epochs: 1})
 
 	const epochs = 8
 	newData := nflx2022(t)
@@ -80,6 +81,7 @@ func waitForCheckpointUnder(t *testing.T, store blob.Store, prefix string, n int
 // trigger of the refresh schedule (temporal schedule trigger) with a Yahoo
 // stub that has the 2022 days: one retrain runs on them.
 func TestRefreshScheduleRetrainsOnNewDays(t *testing.T) {
+	t.Parallel()
 	srv := devserver.Start(t)
 	dir := t.TempDir()
 	store, err := blob.NewLocal(dir)

@@ -25,9 +25,10 @@ import (
 // naive are compared on the same 2022 test days; then a full retrain on
 // the same data for comparison.
 func TestRetrainNFLXFromTheInbox(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	ctx := context.Background()
-	base := s.trainBase(t, "NFLX", nflxUntil2021(t), pipeline.ModelParams{Epochs: 2})
+	base := s.trainBase(t, "NFLX", nflxUntil2021(t), pipeline.ModelParams{Units: 32, Epochs: 2})
 	if base.ModelVersion != 1 {
 		t.Fatalf("base is v%d, want v1", base.ModelVersion)
 	}
@@ -68,7 +69,7 @@ func TestRetrainNFLXFromTheInbox(t *testing.T) {
 	// same content as a duplicate).
 	full := s.retrainDirect(t, "retrain-full-NFLX", pipeline.RetrainingInput{Ticker: "NFLX",
 		Files:   []pipeline.NewData{{CSVKey: uploadBytes(t, s.store, newData), SHA256: blob.ContentHash(newData), Name: "NFLX_2022_new.csv"}},
-		Options: pipeline.RetrainOptions{Mode: pipeline.ModeFull}})
+		Options: pipeline.RetrainOptions{Mode: pipeline.ModeFull, BaseVersion: 1}})
 	logComparison(t, "full", full)
 	if full.Mode != pipeline.ModeFull || full.ModelVersion != 3 {
 		t.Fatalf("full retrain ran %s and registered v%d, want full and v3", full.Mode, full.ModelVersion)
@@ -224,6 +225,7 @@ func (s *stack) retrainDirect(t *testing.T, id string, in pipeline.RetrainingInp
 // A retrain of a ticker that has no model fails at once, saying to train
 // first.
 func TestRetrainWithoutAModelSaysTrainFirst(t *testing.T) {
+	t.Parallel()
 	s := startStack(t)
 	newData := nflx2022(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

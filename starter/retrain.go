@@ -46,6 +46,7 @@ func parseRetrainArgs(args []string, getenv func(string) string) (retrainArgs, e
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	fs.StringVar(&a.csv, "csv", "", "local CSV of the new daily prices, Yahoo or Kaggle header (required)")
 	mode := fs.String("mode", "", "finetune (default: warm start from the base model), full (from scratch) or auto (full when the data drifted)")
+	fs.IntVar(&a.opts.BaseVersion, "base", 0, "the version to retrain from (0: the champion, else the latest)")
 	fs.IntVar(&a.opts.Epochs, "epochs", 0, "training epochs (0: finetune 5, full the base model's)")
 	fs.Float64Var(&a.opts.LearningRate, "lr", 0, "learning rate (0: finetune base/10, full the base model's)")
 	fs.Float64Var(&a.opts.TestFraction, "test-fraction", 0, "share of the new rows (the newest) kept as test days (0: 0.2)")

@@ -109,7 +109,7 @@ func (r *retrainRun) run(ctx workflow.Context, t *tracker) error {
 func (r *retrainRun) resolveBase(ctx workflow.Context, _ *tracker) error {
 	var a *activities.Activities
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.ResolveBase,
-		activities.ResolveBaseInput{Ticker: r.ticker}).Get(ctx, &r.out.Base)
+		activities.ResolveBaseInput{Ticker: r.ticker, Version: r.opts.BaseVersion}).Get(ctx, &r.out.Base)
 }
 
 // ingest turns each new CSV into raw bars; a file that cannot be parsed is

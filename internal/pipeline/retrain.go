@@ -95,6 +95,7 @@ type NewData struct {
 // RetrainOptions are the knobs of one retrain; zero values take defaults.
 type RetrainOptions struct {
 	Mode         string  `json:"mode,omitempty"`          // finetune (default), full, auto
+	BaseVersion  int     `json:"base_version,omitempty"`  // 0: the champion, else the latest version
 	Epochs       int     `json:"epochs,omitempty"`        // 0: finetune 5, full the base model's
 	LearningRate float64 `json:"learning_rate,omitempty"` // 0: finetune base/10, full the base's
 	Patience     int     `json:"patience,omitempty"`      // 0: finetune 3, full the base's
@@ -133,8 +134,8 @@ func (o RetrainOptions) Validate() error {
 		return err
 	}
 	switch {
-	case o.Epochs < 0 || o.Patience < 0 || o.LearningRate < 0:
-		return fmt.Errorf("epochs, patience and learning rate must not be negative")
+	case o.Epochs < 0 || o.Patience < 0 || o.LearningRate < 0 || o.BaseVersion < 0:
+		return fmt.Errorf("epochs, patience, learning rate and base version must not be negative")
 	case o.TestFraction < 0 || o.ValFraction < 0 || o.TestFraction+o.ValFraction >= 1:
 		return fmt.Errorf("test (%.2f) and validation (%.2f) fractions of the new rows must be positive and leave rows to train on", o.TestFraction, o.ValFraction)
 	case o.DriftThreshold < 0:
