@@ -70,7 +70,7 @@ func assertBarsEqual(t *testing.T, got, want *Bars) {
 func TestWriteBarsRejectsRaggedColumns(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	b := newBars("X", 1)
+	b := NewBars("X", 1)
 	b.Date = append(b.Date, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
 	b.Open = append(b.Open, 1)
 	if err := WriteBars(io.Discard, b, mem); err == nil {

@@ -28,8 +28,8 @@ type Bars struct {
 	Lineage string
 }
 
-// newBars returns empty bars with room for n rows.
-func newBars(ticker string, n int) *Bars {
+// NewBars returns empty bars with room for n rows.
+func NewBars(ticker string, n int) *Bars {
 	return &Bars{
 		Ticker:   ticker,
 		Date:     make([]time.Time, 0, n),
@@ -40,6 +40,17 @@ func newBars(ticker string, n int) *Bars {
 		AdjClose: make([]float64, 0, n),
 		Volume:   make([]float64, 0, n),
 	}
+}
+
+// AppendRow appends row r of src (every column) to b.
+func (b *Bars) AppendRow(src *Bars, r int) {
+	b.Date = append(b.Date, src.Date[r])
+	b.Open = append(b.Open, src.Open[r])
+	b.High = append(b.High, src.High[r])
+	b.Low = append(b.Low, src.Low[r])
+	b.Close = append(b.Close, src.Close[r])
+	b.AdjClose = append(b.AdjClose, src.AdjClose[r])
+	b.Volume = append(b.Volume, src.Volume[r])
 }
 
 // Len returns the number of rows.

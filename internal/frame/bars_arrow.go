@@ -48,7 +48,7 @@ func WriteBars(w io.Writer, b *Bars, mem memory.Allocator) error {
 // ReadBars reads a file written by WriteBars. Nulls become NaN. If r is
 // not an io.ReaderAt and io.Seeker, the file is read into memory first.
 func ReadBars(r io.Reader, mem memory.Allocator) (*Bars, error) {
-	b := newBars("", 0)
+	b := NewBars("", 0)
 	schema, err := readRecordFile(r, mem, func(rec arrow.Record) error {
 		return appendBarsRecord(b, rec)
 	})

@@ -12,7 +12,7 @@ import (
 // rowBars returns n rows whose Open is 1..n (other columns derived), with
 // the given breaks and lineage.
 func rowBars(n int, breaks []int, lineage string) *Bars {
-	b := newBars("TEST", n)
+	b := NewBars("TEST", n)
 	b.Breaks, b.Lineage = breaks, lineage
 	for i := range n {
 		v := float64(i + 1)

@@ -57,7 +57,7 @@ func ParseCSV(r io.Reader, ticker string) (*Bars, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newBars(ticker, expectedRows)
+	b := NewBars(ticker, expectedRows)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {

@@ -121,13 +121,7 @@ func keepRows(b *frame.Bars, keep []bool) *frame.Bars {
 			out.Breaks = append(out.Breaks, out.Len())
 		}
 		pendingBreak = false
-		out.Date = append(out.Date, b.Date[r])
-		out.Open = append(out.Open, b.Open[r])
-		out.High = append(out.High, b.High[r])
-		out.Low = append(out.Low, b.Low[r])
-		out.Close = append(out.Close, b.Close[r])
-		out.AdjClose = append(out.AdjClose, b.AdjClose[r])
-		out.Volume = append(out.Volume, b.Volume[r])
+		out.AppendRow(b, r)
 	}
 	return out
 }

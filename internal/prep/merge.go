@@ -90,26 +90,15 @@ func agree(x, y float64) bool {
 
 // interleave returns base plus the rows fresh of add, sorted by date.
 func interleave(base, add *frame.Bars, fresh []int) *frame.Bars {
-	n := base.Len() + len(fresh)
-	out := &frame.Bars{Ticker: base.Ticker, Date: make([]time.Time, 0, n), Open: make([]float64, 0, n), High: make([]float64, 0, n),
-		Low: make([]float64, 0, n), Close: make([]float64, 0, n), AdjClose: make([]float64, 0, n), Volume: make([]float64, 0, n)}
-	push := func(b *frame.Bars, r int) {
-		out.Date = append(out.Date, b.Date[r])
-		out.Open = append(out.Open, b.Open[r])
-		out.High = append(out.High, b.High[r])
-		out.Low = append(out.Low, b.Low[r])
-		out.Close = append(out.Close, b.Close[r])
-		out.AdjClose = append(out.AdjClose, b.AdjClose[r])
-		out.Volume = append(out.Volume, b.Volume[r])
-	}
+	out := frame.NewBars(base.Ticker, base.Len()+len(fresh))
 	i, k := 0, 0
 	for i < base.Len() || k < len(fresh) {
 		if k == len(fresh) || (i < base.Len() && base.Date[i].Before(add.Date[fresh[k]])) {
-			push(base, i)
+			out.AppendRow(base, i)
 			i++
 			continue
 		}
-		push(add, fresh[k])
+		out.AppendRow(add, fresh[k])
 		k++
 	}
 	return out
