@@ -80,30 +80,21 @@ type retrainRun struct {
 }
 
 func (r *retrainRun) run(ctx workflow.Context, t *tracker) error {
-	steps := []struct {
-		name string
-		run  func(workflow.Context, *tracker) error
-	}{
-		{"base", r.resolveBase},
-		{"ingest", r.ingest},
-		{"validate", r.validate},
-		{"merge", r.merge},
-		{"split", r.split},
-		{"clean", r.clean},
-		{"scale", r.scaleStep},
-		{"window", r.window},
-		{"train", r.train},
-		{"evaluate", r.evaluate},
-		{"compare", r.compare},
-		{"register", r.register},
-		{"promote", r.promote},
-	}
-	for _, s := range steps {
-		if err := t.step(s.name, func() error { return s.run(ctx, t) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.runSteps(ctx, []pipelineStep{
+		{"base", r.resolveBase, false},
+		{"ingest", r.ingest, false},
+		{"validate", r.validate, false},
+		{"merge", r.merge, false},
+		{"split", r.split, false},
+		{"clean", r.clean, false},
+		{"scale", r.scaleStep, false},
+		{"window", r.window, false},
+		{"train", r.train, false},
+		{"evaluate", r.evaluate, false},
+		{"compare", r.compare, false},
+		{"register", r.register, false},
+		{"promote", r.promote, false},
+	})
 }
 
 func (r *retrainRun) resolveBase(ctx workflow.Context, _ *tracker) error {

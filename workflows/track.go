@@ -86,6 +86,27 @@ func (t *tracker) step(name string, fn func() error) error {
 	return nil
 }
 
+// pipelineStep is one named step of a pipeline; skip leaves it out (no
+// record, no progress) for this run.
+type pipelineStep struct {
+	name string
+	run  func(workflow.Context, *tracker) error
+	skip bool
+}
+
+// runSteps runs steps in order through step and stops at the first failure.
+func (t *tracker) runSteps(ctx workflow.Context, steps []pipelineStep) error {
+	for _, s := range steps {
+		if s.skip {
+			continue
+		}
+		if err := t.step(s.name, func() error { return s.run(ctx, t) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // end closes the current step and saves the record.
 func (t *tracker) end() {
 	if n := len(t.rec.Steps); n > 0 {

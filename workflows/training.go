@@ -54,18 +54,15 @@ type trainingRun struct {
 	trained activities.TrainResult
 	eval    activities.EvaluateResult
 	reg     activities.RegisterResult
+	out     pipeline.TrainingResult
 }
 
 func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ticker string) (pipeline.TrainingResult, error) {
 	ctx = withGPUWait(ctx, in.GPUWait)
 	info := workflow.GetInfo(ctx)
-	out := pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}
-	r := &trainingRun{in: in, ticker: ticker, runID: info.WorkflowExecution.ID, queue: trainingQueue(in.Device), params: in.Model}
-	steps := []struct {
-		name string
-		run  func(workflow.Context, *tracker, *pipeline.TrainingResult) error
-		skip bool
-	}{
+	r := &trainingRun{in: in, ticker: ticker, runID: info.WorkflowExecution.ID, queue: trainingQueue(in.Device), params: in.Model,
+		out: pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}}
+	err := t.runSteps(ctx, []pipelineStep{
 		{"ingest", r.ingest, false},
 		{"validate", r.validate, false},
 		{"clean", r.clean, false},
@@ -77,19 +74,11 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 		{"evaluate", r.evaluate, false},
 		{"register", r.register, false},
 		{"promote", r.promote, false},
-	}
-	for _, s := range steps {
-		if s.skip {
-			continue
-		}
-		if err := t.step(s.name, func() error { return s.run(ctx, t, &out) }); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	})
+	return r.out, err
 }
 
-func (r *trainingRun) ingest(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) ingest(ctx workflow.Context, t *tracker) error {
 	csvKey, err := fetchSource(ctx, r.ticker, r.in.CSVKey, r.in.Download)
 	if err != nil {
 		return err
@@ -99,29 +88,29 @@ func (r *trainingRun) ingest(ctx workflow.Context, t *tracker, out *pipeline.Tra
 	if r.raw, r.splits, err = ingestAndSplit(ctx, r.ticker, csvKey, frac); err != nil {
 		return err
 	}
-	out.Raw, t.rec.Data.Raw = r.raw, r.raw
+	r.out.Raw, t.rec.Data.Raw = r.raw, r.raw
 	t.rec.Data.Splits = [3]blob.Ref{r.splits.Train, r.splits.Val, r.splits.Test}
 	return nil
 }
 
-func (r *trainingRun) validate(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) validate(ctx workflow.Context, t *tracker) error {
 	var a *activities.Activities
 	err := local(ctx, a.Validate, activities.ValidateInput{Splits: r.splits, Config: r.in.Validate, FailOnCritical: true}, &r.checked)
-	out.Anomalies, t.rec.Anomalies = r.checked.Counts, r.checked.Anomalies
+	r.out.Anomalies, t.rec.Anomalies = r.checked.Counts, r.checked.Anomalies
 	return err
 }
 
-func (r *trainingRun) clean(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) clean(ctx workflow.Context, t *tracker) error {
 	var a *activities.Activities
 	if err := local(ctx, a.Clean, activities.CleanInput{Splits: r.splits, Spec: r.in.Clean}, &r.cleaned); err != nil {
 		return err
 	}
-	out.FilledValues, out.DroppedRows, out.Outliers = cleaningCounts(r.cleaned)
+	r.out.FilledValues, r.out.DroppedRows, r.out.Outliers = cleaningCounts(r.cleaned)
 	t.rec.Data.Cleaned = [3]blob.Ref{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
 	return nil
 }
 
-func (r *trainingRun) plot(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) plot(ctx workflow.Context, t *tracker) error {
 	var a *activities.Activities
 	var drawn activities.PlotResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, renderOptions()), a.Plot, activities.PlotInput{
@@ -129,23 +118,23 @@ func (r *trainingRun) plot(ctx workflow.Context, t *tracker, out *pipeline.Train
 	}).Get(ctx, &drawn); err != nil {
 		return err
 	}
-	out.Plots = t.plotsFolder(drawn.Plots)
+	r.out.Plots = t.plotsFolder(drawn.Plots)
 	return nil
 }
 
-func (r *trainingRun) scale(ctx workflow.Context, _ *tracker, _ *pipeline.TrainingResult) error {
+func (r *trainingRun) scale(ctx workflow.Context, _ *tracker) error {
 	var a *activities.Activities
 	return local(ctx, a.Scale, activities.ScaleInput{Splits: r.cleaned.Splits, Spec: r.in.Transform, Horizon: r.in.Horizon}, &r.scaled)
 }
 
-func (r *trainingRun) window(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) window(ctx workflow.Context, t *tracker) error {
 	var err error
 	r.windows, err = windowSplits(ctx, t, r.scaled.Transform, r.cleaned.Splits, r.in.Lookback)
-	out.Windows = [3]int{r.windows.Train.Rows, r.windows.Val.Rows, r.windows.Test.Rows}
+	r.out.Windows = [3]int{r.windows.Train.Rows, r.windows.Val.Rows, r.windows.Test.Rows}
 	return err
 }
 
-func (r *trainingRun) tune(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) tune(ctx workflow.Context, _ *tracker) error {
 	var tuned TuneResult
 	opts := workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune"}
 	if r.in.SearchAttributes {
@@ -160,39 +149,39 @@ func (r *trainingRun) tune(ctx workflow.Context, _ *tracker, out *pipeline.Train
 		return err
 	}
 	r.params = tuned.Best
-	out.Tuning, out.BestTrial = tuned.Trials, tuned.BestID
+	r.out.Tuning, r.out.BestTrial = tuned.Trials, tuned.BestID
 	return nil
 }
 
-func (r *trainingRun) train(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) train(ctx workflow.Context, _ *tracker) error {
 	var err error
 	r.trained, err = trainModel(ctx, r.queue, activities.TrainInput{RunID: r.runID, Windows: r.windows, Params: r.params})
-	out.Curve, out.Training = r.trained.Curve, r.trained.TrainingRun
+	r.out.Curve, r.out.Training = r.trained.Curve, r.trained.TrainingRun
 	return err
 }
 
-func (r *trainingRun) evaluate(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) evaluate(ctx workflow.Context, t *tracker) error {
 	var err error
 	r.eval, err = evaluateModel(ctx, r.queue, activities.EvaluateInput{
 		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scaled.Transform, Test: r.windows.Test})
-	out.Metrics, out.Efficacy = r.eval.Metrics, r.eval.Efficacy
+	r.out.Metrics, r.out.Efficacy = r.eval.Metrics, r.eval.Efficacy
 	t.predictions = r.eval.Predictions
 	return err
 }
 
-func (r *trainingRun) register(ctx workflow.Context, _ *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) register(ctx workflow.Context, _ *tracker) error {
 	var err error
 	r.reg, err = registerModel(ctx, activities.RegisterInput{
 		Ticker: r.ticker, RunID: r.runID, Weights: r.trained.Weights, Transform: r.scaled.Transform, Config: r.trained.Config,
 		Lookback: r.in.Lookback, Horizon: r.in.Horizon, Params: r.params, Metrics: r.eval.Metrics, Raw: r.raw, CSVKey: r.csvKey,
 	})
-	out.ModelVersion, out.ModelURI = r.reg.Version, r.reg.URI
+	r.out.ModelVersion, r.out.ModelURI = r.reg.Version, r.reg.URI
 	return err
 }
 
-func (r *trainingRun) promote(ctx workflow.Context, t *tracker, out *pipeline.TrainingResult) error {
+func (r *trainingRun) promote(ctx workflow.Context, t *tracker) error {
 	var err error
-	out.Promotion, err = promoteModel(ctx, t, activities.PromoteInput{
+	r.out.Promotion, err = promoteModel(ctx, t, activities.PromoteInput{
 		Ticker: r.ticker, RunID: r.runID, Version: r.reg.Version, Predictions: r.eval.Predictions, Test: r.cleaned.Splits.Test,
 		Margin: r.in.PromotionMargin, Force: r.in.ForcePromote,
 	})
