@@ -27,8 +27,8 @@ test: deps
 
 .PHONY: record-histories
 record-histories: deps ## re-record workflows/testdata/histories (replayed by make test) on a dev server; see e2e/record_histories_test.go
-	FINSIGHT_RECORD_HISTORIES=1 FINSIGHT_TEMPORAL_BIN=$(CURDIR)/.tools/bin/temporal FINSIGHT_DATA=$(abspath ../shared/data) \
-		go test -count=1 -timeout 30m -run '^TestRecordHistories$$' -v ./e2e/
+	FINSIGHT_TEMPORAL_BIN=$(CURDIR)/.tools/bin/temporal FINSIGHT_DATA=$(abspath ../shared/data) \
+		go test -tags record -count=1 -timeout 30m -run '^TestRecordHistories$$' -v ./e2e/
 
 demo: build
 	@CSV="$(CSV)" TICKER="$(TICKER)" EPOCHS="$(EPOCHS)" scripts/demo.sh

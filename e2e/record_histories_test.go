@@ -1,3 +1,5 @@
+//go:build record
+
 package e2e
 
 import (
@@ -17,11 +19,9 @@ import (
 	"github.com/finsight/finsight/internal/sharedtest"
 )
 
-// recordEnv turns TestRecordHistories on; without it the test is skipped.
-const recordEnv = "FINSIGHT_RECORD_HISTORIES"
-
 // TestRecordHistories is not a test but the generator of the histories
-// that workflows/replay_test.go replays (`make record-histories`). It runs
+// that workflows/replay_test.go replays (`make record-histories`); it is
+// built only with the "record" tag, so make test never sees it. It runs
 // every long-lived workflow type on real, small data against a dev server
 // and writes each finished execution's full event history as JSON (the
 // format of `temporal workflow show --output json`) to
@@ -31,9 +31,6 @@ const recordEnv = "FINSIGHT_RECORD_HISTORIES"
 // draining them); otherwise keep the old histories and guard the change
 // with workflow.GetVersion so that both replay.
 func TestRecordHistories(t *testing.T) {
-	if os.Getenv(recordEnv) != "1" {
-		t.Skipf("generator of workflows/testdata/histories: run `make record-histories` (%s=1)", recordEnv)
-	}
 	dir := os.Getenv("FINSIGHT_HISTORIES_DIR")
 	if dir == "" {
 		dir = filepath.Join("..", "workflows", "testdata", "histories")

@@ -24,9 +24,6 @@ import (
 // workflow that keeps the status the real one answers, and a retrain that
 // returns a canned result.
 func TestAgainstDevServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal dev server")
-	}
 	srv := devserver.Start(t)
 	store := t.TempDir()
 	queue := "starter-test"

@@ -74,9 +74,6 @@ func startedID(t *testing.T, out string) string {
 // train once, --new-run trains again, a start while the first runs
 // attaches to it, and a failed run may run again.
 func TestTrainIsIdempotentAgainstDevServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a Temporal dev server")
-	}
 	srv := devserver.Start(t)
 	queue := "starter-train-test"
 	env := map[string]string{"TEMPORAL_ADDRESS": srv.Address, "FINSIGHT_STORE": t.TempDir(), "FINSIGHT_TASK_QUEUE": queue}
