@@ -55,16 +55,17 @@ func (a *Activities) CheckNewData(ctx context.Context, in CheckNewDataInput) (Ch
 	if err != nil {
 		return CheckNewDataResult{}, err
 	}
-	files, bars, err := a.readNewFiles(ctx, in.Files)
+	files, err := a.readNewFiles(ctx, in.Files)
 	if err != nil {
 		return CheckNewDataResult{}, err
 	}
 	schema, trainStats := validate.InferSchema(train), validate.Describe(train, in.Config.Bins)
 	out := CheckNewDataResult{}
-	for i, f := range files {
-		o := pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw, Rows: bars[i].Len(),
-			First: bars[i].Date[0].Format(frame.DateLayout), Last: bars[i].Date[bars[i].Len()-1].Format(frame.DateLayout)}
-		merged, reason := checkOne(acc, bars[i], schema, trainStats, in.Config)
+	for _, nf := range files {
+		f, b := nf.NewFile, nf.bars
+		o := pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw, Rows: b.Len(),
+			First: b.Date[0].Format(frame.DateLayout), Last: b.Date[b.Len()-1].Format(frame.DateLayout)}
+		merged, reason := checkOne(acc, b, schema, trainStats, in.Config)
 		if reason != "" {
 			o.Rejected, o.Reason = true, reason
 		} else {
@@ -80,30 +81,27 @@ func (a *Activities) CheckNewData(ctx context.Context, in CheckNewDataInput) (Ch
 	return out, nil
 }
 
-// readNewFiles reads each file's bars and orders both by first date.
-func (a *Activities) readNewFiles(ctx context.Context, in []NewFile) ([]NewFile, []*frame.Bars, error) {
-	files := append([]NewFile(nil), in...)
-	bars := make([]*frame.Bars, len(files))
-	for i, f := range files {
+// newFileBars is a new file with its bars.
+type newFileBars struct {
+	NewFile
+	bars *frame.Bars
+}
+
+// readNewFiles reads each file's bars, ordered by first date.
+func (a *Activities) readNewFiles(ctx context.Context, in []NewFile) ([]newFileBars, error) {
+	out := make([]newFileBars, 0, len(in))
+	for _, f := range in {
 		b, err := a.readBars(ctx, f.Raw)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if b.Len() == 0 {
-			return nil, nil, invalid(ErrInvalidData, nil, "%s has no rows", f.Name)
+			return nil, invalid(ErrInvalidData, nil, "%s has no rows", f.Name)
 		}
-		bars[i] = b
+		out = append(out, newFileBars{f, b})
 	}
-	idx := make([]int, len(files))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(x, y int) bool { return bars[idx[x]].Date[0].Before(bars[idx[y]].Date[0]) })
-	sf, sb := make([]NewFile, len(files)), make([]*frame.Bars, len(files))
-	for k, i := range idx {
-		sf[k], sb[k] = files[i], bars[i]
-	}
-	return sf, sb, nil
+	sort.SliceStable(out, func(x, y int) bool { return out[x].bars.Date[0].Before(out[y].bars.Date[0]) })
+	return out, nil
 }
 
 // checkOne validates one file against the schema and statistics of the
