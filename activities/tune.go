@@ -19,9 +19,10 @@ type TrialInput struct {
 	Windows Splits               `json:"windows"`
 	Params  pipeline.ModelParams `json:"params"`
 	Pruner  hpo.MedianPruner     `json:"pruner"`
-	// Reference holds the validation-loss curves of trials already finished;
-	// the median pruner compares this trial against them after every epoch.
-	Reference [][]float64 `json:"reference"`
+	// Reference summarises the validation-loss curves of trials already
+	// finished (per-epoch medians and counts); the median pruner compares
+	// this trial against it after every epoch.
+	Reference hpo.Reference `json:"reference"`
 }
 
 // TrialResult is what one trial reached.
@@ -62,7 +63,7 @@ func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult
 			out.ValCurve = append(out.ValCurve, v)
 			out.Best = math.Min(out.Best, v)
 			out.Epochs = c.Epoch
-			if in.Pruner.ShouldPrune(c.Epoch, out.Best, in.Reference) { // Optuna: this trial's best so far vs the others at this epoch
+			if in.Pruner.ShouldPruneAt(c.Epoch, out.Best, in.Reference) { // Optuna: this trial's best so far vs the others at this epoch
 				return errPruned
 			}
 			return nil

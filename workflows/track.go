@@ -164,6 +164,9 @@ func (t *tracker) conclude(err error) {
 	t.rec.Status = runs.StatusCompleted
 	if err != nil {
 		t.rec.Status, t.rec.Error = runs.StatusFailed, err.Error()
+		if temporal.IsCanceledError(err) {
+			t.rec.Status = runs.StatusCancelled
+		}
 		if n := len(t.rec.Steps); n > 0 && t.rec.Steps[n-1].WallMS == 0 {
 			t.rec.Steps[n-1].WallMS = now.Sub(t.rec.Steps[n-1].StartedAt).Milliseconds()
 		}

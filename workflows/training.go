@@ -136,7 +136,9 @@ func (r *trainingRun) window(ctx workflow.Context, t *tracker) error {
 
 func (r *trainingRun) tune(ctx workflow.Context, _ *tracker) error {
 	var tuned TuneResult
-	opts := workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune"}
+	// Cancelling the run cancels the search and waits for it to end, so
+	// no trial is still training when the run reports itself cancelled.
+	opts := workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune", WaitForCancellation: true}
 	if r.in.SearchAttributes {
 		// The search a user types for a ticker (Ticker = "NFLX") finds the
 		// tuning child too. Child options are not compared on replay.

@@ -28,7 +28,7 @@ func TestTuneRecordsEveryTrialAndPicksTheBest(t *testing.T) {
 	env.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.TrialInput) (activities.TrialResult, error) {
 			calls.Add(1)
-			if len(in.Reference) > 0 {
+			if len(in.Reference.Counts) > 0 {
 				withReference.Add(1)
 			}
 			r := activities.TrialResult{Trial: in.Trial, Params: in.Params, Best: math.Inf(1)}

@@ -30,22 +30,56 @@ type MedianPruner struct {
 // ShouldPrune decides at epoch (1-based) given this trial's value at that
 // epoch and the other trials' validation-loss curves (index epoch-1).
 func (p MedianPruner) ShouldPrune(epoch int, value float64, others [][]float64) bool {
-	if epoch < 1 || epoch <= p.Warmup {
+	return p.ShouldPruneAt(epoch, value, NewReference(others))
+}
+
+// ShouldPruneAt is ShouldPrune against a Reference made from the other
+// trials' curves: the same decision from O(epochs) numbers.
+func (p MedianPruner) ShouldPruneAt(epoch int, value float64, ref Reference) bool {
+	if epoch < 1 || epoch <= p.Warmup || epoch > len(ref.Counts) {
 		return false
 	}
-	var ref []float64
-	for _, c := range others {
-		if len(c) >= epoch && !math.IsNaN(c[epoch-1]) {
-			ref = append(ref, c[epoch-1])
-		}
-	}
-	if len(ref) == 0 || len(ref) < p.MinTrials {
+	n := ref.Counts[epoch-1]
+	if n == 0 || n < p.MinTrials {
 		return false
 	}
 	if math.IsNaN(value) {
 		return true
 	}
-	return value > median(ref)
+	return value > ref.Medians[epoch-1]
+}
+
+// Reference is what the median rule needs to know about the finished
+// trials: per epoch (index epoch-1), how many curves have a value (not NaN)
+// there and the median of those values. A search passes it to each trial
+// instead of every finished curve, so a trial's input does not grow with
+// the number of trials.
+type Reference struct {
+	Medians []float64 `json:"medians"`
+	Counts  []int     `json:"counts"`
+}
+
+// NewReference summarises curves per epoch.
+func NewReference(curves [][]float64) Reference {
+	longest := 0
+	for _, c := range curves {
+		longest = max(longest, len(c))
+	}
+	ref := Reference{Medians: make([]float64, longest), Counts: make([]int, longest)}
+	vals := make([]float64, 0, len(curves))
+	for e := range longest {
+		vals = vals[:0]
+		for _, c := range curves {
+			if len(c) > e && !math.IsNaN(c[e]) {
+				vals = append(vals, c[e])
+			}
+		}
+		ref.Counts[e] = len(vals)
+		if len(vals) > 0 {
+			ref.Medians[e] = median(vals)
+		}
+	}
+	return ref
 }
 
 // median sorts xs in place and returns its median.

@@ -24,6 +24,7 @@ const (
 	StatusRunning   = "running"
 	StatusCompleted = "completed"
 	StatusFailed    = "failed"
+	StatusCancelled = "cancelled" // someone cancelled the run (or its search)
 )
 
 // ErrNotFound means no run has that id.
