@@ -19,6 +19,9 @@ type PlotInput struct {
 	Raw       blob.Ref           `json:"raw"`
 	Cleaned   Splits             `json:"cleaned"`
 	Anomalies []pipeline.Anomaly `json:"anomalies"`
+	// AnomalyList, when set, is the whole list (Anomalies is its first few):
+	// every one is marked.
+	AnomalyList *blob.Ref `json:"anomaly_list,omitempty"`
 }
 
 // PlotResult lists the stored plots by name → URI.
@@ -51,7 +54,13 @@ func (a *Activities) Plot(ctx context.Context, in PlotInput) (PlotResult, error)
 		return PlotResult{}, fmt.Errorf("refined plots: %w", err)
 	}
 	merge(sets, refined)
-	anomalies, err := plots.AnomalySet(raw, anomalyMarks(raw, in.Anomalies))
+	marked := in.Anomalies
+	if in.AnomalyList != nil && in.AnomalyList.Key != "" {
+		if marked, err = a.readAnomalies(ctx, *in.AnomalyList); err != nil {
+			return PlotResult{}, err
+		}
+	}
+	anomalies, err := plots.AnomalySet(raw, anomalyMarks(raw, marked))
 	if err != nil {
 		return PlotResult{}, fmt.Errorf("anomaly plot: %w", err)
 	}

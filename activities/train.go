@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"path"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -54,13 +57,28 @@ type TrainResult struct {
 // TrainProgress is the activity's heartbeat: where training is.
 type TrainProgress struct {
 	model.Progress
-	ResumedFrom int `json:"resumed_from"`
+	ResumedFrom int    `json:"resumed_from"`
+	Phase       string `json:"phase,omitempty"` // before the first batch and after the last: what it is doing
 }
 
+// ErrWorkerStopped is the retryable error type of a training attempt that
+// stopped because its worker was shutting down (a deploy): it saved a
+// checkpoint first, and the next attempt, on any worker, resumes from it.
+const ErrWorkerStopped = "WorkerStopped"
+
 // Train fits the LSTM on the training windows, scoring the validation
-// windows after every epoch. It heartbeats epoch, batch and losses, and
-// writes a checkpoint (weights + optimizer state) to the store after every
-// epoch; a retry after a crash resumes from it instead of starting over.
+// windows after every epoch.
+//
+//   - It heartbeats from a ticker for the whole activity (the latest epoch,
+//     batch and losses as details), so no step of it, not even a slow
+//     store, looks like a dead worker.
+//   - It writes a checkpoint (weights + optimizer state) after every epoch,
+//     keyed by the attempt, and resumes from the furthest one any attempt
+//     of this Temporal run wrote: a stale attempt that still runs after its
+//     heartbeat timed out cannot overwrite a newer attempt's files.
+//   - When its worker is stopping it checkpoints mid-epoch and ends with a
+//     retryable WorkerStopped error; the next worker resumes at the batch.
+//   - The trained weights are keyed by their content.
 func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, error) {
 	p := in.Params
 	params := model.TrainParams{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate,
@@ -68,37 +86,42 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 	if err := params.Validate(); err != nil {
 		return TrainResult{}, invalid(ErrInvalidParams, err, "%v", err)
 	}
+	hb := startHeartbeat(ctx, TrainProgress{Phase: "reading windows"})
+	defer hb.end()
 	m, train, val, err := a.modelForWindows(ctx, in.Windows, p, "")
 	if err != nil {
 		return TrainResult{}, err
 	}
 	if in.Init != nil {
+		hb.set(TrainProgress{Phase: "loading initial weights"})
 		if m, err = a.warmStart(ctx, m, *in.Init); err != nil {
 			return TrainResult{}, err
 		}
 	}
 	defer m.Close()
-	ckptKey, err := derivedKey("checkpoint", "ckpt", in)
-	if err != nil {
-		return TrainResult{}, err
-	}
-	ckptKey = runs.CheckpointKey(in.RunID, ckptKey[len("data/derived/checkpoint/"):])
-	resume, err := a.loadCheckpoint(ctx, ckptKey)
-	if err != nil {
-		return TrainResult{}, err
-	}
 	info := activity.GetInfo(ctx)
+	ckpts, err := checkpointsOf(in, info.WorkflowExecution.RunID)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	hb.set(TrainProgress{Phase: "loading checkpoint"})
+	resume, err := a.loadCheckpoint(ctx, ckpts)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	ckptKey := ckpts.attempt(info.Attempt)
 	out := TrainResult{Config: m.Config(), TrainingRun: pipeline.TrainingRun{Attempt: info.Attempt}}
 	if resume != nil {
 		out.ResumedFrom = resume.Epoch
-		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "attempt", info.Attempt)
+		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "batch", resume.Batch, "attempt", info.Attempt)
 	}
 	fit, err := m.Fit(ctx, train, val, model.FitOptions{
 		TrainParams: params,
 		Resume:      resume,
+		Stop:        activity.GetWorkerStopChannel(ctx),
 		OnBatch: func(pr model.Progress) error {
 			pr.LastTrain, pr.LastVal = finite(pr.LastTrain), finite(pr.LastVal)
-			activity.RecordHeartbeat(ctx, TrainProgress{Progress: pr, ResumedFrom: out.ResumedFrom})
+			hb.set(TrainProgress{Progress: pr, ResumedFrom: out.ResumedFrom})
 			return nil
 		},
 		OnEpoch: func(c *model.Checkpoint) error {
@@ -106,29 +129,42 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 			a.notifyProgress(ctx, c, params.Epochs)
 			return a.saveCheckpoint(ctx, ckptKey, m, c)
 		},
+		OnStop: func(c *model.Checkpoint) error { return a.saveCheckpoint(ctx, ckptKey, m, c) },
 	})
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return TrainResult{}, temporal.NewCanceledError("training cancelled")
-		}
-		if d := diverged(err, "train: "); d != nil {
-			return TrainResult{}, d
-		}
-		return TrainResult{}, fmt.Errorf("train: %w", err)
+		return TrainResult{}, trainFailed(err)
 	}
+	hb.set(TrainProgress{Phase: "writing weights"})
 	weights, err := m.MarshalWeights()
 	if err != nil {
 		return TrainResult{}, fmt.Errorf("save weights: %w", err)
 	}
-	out.Weights = blob.Ref{Key: runs.WeightsKey(in.RunID), SHA256: blob.ContentHash(weights)}
-	if err := a.Store.Put(ctx, out.Weights.Key, bytes.NewReader(weights)); err != nil {
-		return TrainResult{}, fmt.Errorf("write %s: %w", out.Weights.Key, err)
+	hash := blob.ContentHash(weights)
+	out.Weights, err = a.putImmutable(ctx, runs.WeightsKey(in.RunID, hash), weights, 0)
+	if err != nil {
+		return TrainResult{}, err
 	}
 	out.BestEpoch, out.StoppedEarly = fit.BestEpoch, fit.StoppedEarly
 	for _, e := range fit.Curve {
 		out.Curve = append(out.Curve, pipeline.EpochLoss{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValLoss: finite(e.ValLoss)})
 	}
 	return out, nil
+}
+
+// trainFailed maps a Fit error to the activity's: cancelled, stopped for
+// a shutdown (retryable at once), diverged (not retryable), or other.
+func trainFailed(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return temporal.NewCanceledError("training cancelled")
+	case errors.Is(err, model.ErrStopped):
+		return temporal.NewApplicationErrorWithOptions("train: "+err.Error()+"; checkpoint saved, the next worker resumes from it",
+			ErrWorkerStopped, temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: time.Second})
+	}
+	if d := diverged(err, "train: "); d != nil {
+		return d
+	}
+	return fmt.Errorf("train: %w", err)
 }
 
 // warmStart replaces the fresh model m with one holding the weights of
@@ -146,22 +182,51 @@ func (a *Activities) warmStart(ctx context.Context, m *model.LSTM, init blob.Ref
 	return w, nil
 }
 
-func (a *Activities) loadCheckpoint(ctx context.Context, key string) (*model.Checkpoint, error) {
-	raw, err := blob.GetBytes(ctx, a.Store, key)
-	if errors.Is(err, blob.ErrNotFound) {
-		return nil, nil
-	}
+// checkpointSet names the checkpoints of one training: a folder per
+// Temporal run (a reset starts training over, a retry does not) and the
+// training's inputs, with one file per attempt.
+type checkpointSet struct{ dir string }
+
+func checkpointsOf(in TrainInput, temporalRunID string) (checkpointSet, error) {
+	key, err := derivedKey("checkpoint", "ckpt", in)
 	if err != nil {
-		return nil, fmt.Errorf("read checkpoint %s: %w", key, err)
+		return checkpointSet{}, err
 	}
-	c, err := model.UnmarshalCheckpoint(raw)
+	name := strings.TrimSuffix(path.Base(key), ".ckpt")
+	return checkpointSet{dir: runs.CheckpointDir(in.RunID, temporalRunID, name)}, nil
+}
+
+// attempt is the checkpoint file attempt n writes.
+func (c checkpointSet) attempt(n int32) string { return fmt.Sprintf("%sattempt-%03d.ckpt", c.dir, n) }
+
+// loadCheckpoint returns the furthest-along checkpoint any attempt wrote,
+// or nil when there is none.
+func (a *Activities) loadCheckpoint(ctx context.Context, set checkpointSet) (*model.Checkpoint, error) {
+	keys, err := a.Store.List(ctx, set.dir)
 	if err != nil {
-		// A checkpoint is only written whole (atomic Put), so this is not a
-		// torn write; start over rather than fail the run.
-		slog.Warn("ignoring unreadable checkpoint", "key", key, "err", err)
-		return nil, nil
+		return nil, fmt.Errorf("list checkpoints %s: %w", set.dir, err)
 	}
-	return c, nil
+	var best *model.Checkpoint
+	for _, key := range keys {
+		raw, err := blob.GetBytes(ctx, a.Store, key)
+		if errors.Is(err, blob.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read checkpoint %s: %w", key, err)
+		}
+		c, err := model.UnmarshalCheckpoint(raw)
+		if err != nil {
+			// A checkpoint is only written whole (atomic Put), so this is not a
+			// torn write; skip it rather than fail the run.
+			slog.Warn("ignoring unreadable checkpoint", "key", key, "err", err)
+			continue
+		}
+		if best == nil || c.Ahead(best) {
+			best = c
+		}
+	}
+	return best, nil
 }
 
 func (a *Activities) saveCheckpoint(ctx context.Context, key string, m *model.LSTM, c *model.Checkpoint) error {

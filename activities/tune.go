@@ -51,11 +51,14 @@ func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult
 		return TrialResult{}, err
 	}
 	defer m.Close()
+	hb := startHeartbeat(ctx, 0)
+	defer hb.end()
 	out := TrialResult{Trial: in.Trial, Params: p, Best: math.Inf(1)}
 	_, err = m.Fit(ctx, train, val, model.FitOptions{
 		TrainParams: params,
+		Stop:        activity.GetWorkerStopChannel(ctx), // a trial has no checkpoint: the next attempt starts it over
 		OnBatch: func(pr model.Progress) error {
-			activity.RecordHeartbeat(ctx, pr.Epoch)
+			hb.set(pr.Epoch)
 			return nil
 		},
 		OnEpoch: func(c *model.Checkpoint) error {
@@ -72,6 +75,8 @@ func (a *Activities) TrainTrial(ctx context.Context, in TrialInput) (TrialResult
 	switch {
 	case errors.Is(err, errPruned):
 		out.Pruned = true
+	case errors.Is(err, model.ErrStopped), errors.Is(err, context.Canceled):
+		return TrialResult{}, trainFailed(err)
 	case errors.Is(err, model.ErrDiverged):
 		return TrialResult{}, diverged(err, fmt.Sprintf("trial %d: ", in.Trial))
 	case err != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/finsight/finsight/internal/blob"
@@ -20,14 +21,22 @@ type ValidateInput struct {
 	FailOnCritical bool `json:"fail_on_critical"`
 }
 
-// ValidateResult references the persisted schema and statistics and lists
-// every anomaly found.
+// ValidateResult references the persisted schema and statistics, counts
+// the anomalies found and lists the first MaxListedAnomalies of them (the
+// critical ones first); the whole list is in the store (AnomalyList). A file
+// with a finding on every row (zero volume every day, as indices have) thus
+// stays a small payload, whatever its length.
 type ValidateResult struct {
-	Schema    blob.Ref           `json:"schema"`
-	Stats     [3]blob.Ref        `json:"stats"` // train, val, test
-	Anomalies []pipeline.Anomaly `json:"anomalies"`
-	Counts    map[string]int     `json:"counts"` // by severity
+	Schema      blob.Ref           `json:"schema"`
+	Stats       [3]blob.Ref        `json:"stats"` // train, val, test
+	Anomalies   []pipeline.Anomaly `json:"anomalies"`
+	Counts      map[string]int     `json:"counts"`                 // by severity, of all
+	AnomalyList blob.Ref           `json:"anomaly_list,omitempty"` // JSON array of all; empty Key when none
+	AnomalyURI  string             `json:"anomaly_uri,omitempty"`  // where AnomalyList is, for people
 }
+
+// MaxListedAnomalies is how many anomalies a validation result carries.
+const MaxListedAnomalies = 50
 
 // Validate infers the schema from the training split, describes every
 // split with statistics (persisted as JSON), checks the daily-bar rules on
@@ -46,6 +55,7 @@ func (a *Activities) Validate(ctx context.Context, in ValidateInput) (ValidateRe
 	schema := validate.InferSchema(train)
 	trainStats := validate.Describe(train, in.Config.Bins)
 	out := ValidateResult{Counts: map[string]int{}}
+	var all []pipeline.Anomaly
 	if out.Schema, err = a.putJSON(ctx, "schema", in.Splits.Train, schema); err != nil {
 		return ValidateResult{}, err
 	}
@@ -64,14 +74,65 @@ func (a *Activities) Validate(ctx context.Context, in ValidateInput) (ValidateRe
 			return ValidateResult{}, err
 		}
 		for _, an := range validate.Detect(bars, schema, trainStats, in.Config) {
-			out.Anomalies = append(out.Anomalies, pipeline.Anomaly{Split: splitNames[i], Anomaly: an})
+			all = append(all, pipeline.Anomaly{Split: splitNames[i], Anomaly: an})
 			out.Counts[an.Severity]++
 		}
 	}
+	out.Anomalies = firstAnomalies(all, MaxListedAnomalies)
+	if len(all) > 0 {
+		if out.AnomalyList, err = a.putAnomalies(ctx, in, all); err != nil {
+			return ValidateResult{}, err
+		}
+		out.AnomalyURI = a.Store.URI(out.AnomalyList.Key)
+	}
 	if in.FailOnCritical && out.Counts[validate.SeverityCritical] > 0 {
-		return out, invalid(ErrInvalidData, nil, "%s", criticalMessage(out.Anomalies))
+		return out, invalid(ErrInvalidData, nil, "%s", criticalMessage(all))
 	}
 	return out, nil
+}
+
+// firstAnomalies is the first n of all, critical ones first, then
+// warnings, then the rest, each in the order found.
+func firstAnomalies(all []pipeline.Anomaly, n int) []pipeline.Anomaly {
+	rank := func(a pipeline.Anomaly) int {
+		switch a.Severity {
+		case validate.SeverityCritical:
+			return 0
+		case validate.SeverityWarning:
+			return 1
+		}
+		return 2
+	}
+	sorted := slices.Clone(all)
+	slices.SortStableFunc(sorted, func(a, b pipeline.Anomaly) int { return rank(a) - rank(b) })
+	return sorted[:min(n, len(sorted))]
+}
+
+// putAnomalies stores the whole anomaly list as JSON, keyed by the
+// validation's input.
+func (a *Activities) putAnomalies(ctx context.Context, in ValidateInput, all []pipeline.Anomaly) (blob.Ref, error) {
+	b, err := json.Marshal(all)
+	if err != nil {
+		return blob.Ref{}, fmt.Errorf("encode anomalies: %w", err)
+	}
+	key, err := derivedKey("anomalies", "json", in)
+	if err != nil {
+		return blob.Ref{}, err
+	}
+	return a.putImmutable(ctx, key, b, len(all))
+}
+
+// readAnomalies reads a list putAnomalies stored.
+func (a *Activities) readAnomalies(ctx context.Context, ref blob.Ref) ([]pipeline.Anomaly, error) {
+	raw, err := a.readVerified(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	var all []pipeline.Anomaly
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, invalid(ErrCorrupt, err, "anomaly list %s: %v", ref.Key, err)
+	}
+	return all, nil
 }
 
 // criticalMessage names the critical anomalies (the first ten) by split,

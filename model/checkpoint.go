@@ -19,8 +19,23 @@ type Checkpoint struct {
 	BestLoss  float64     `json:"best_loss"`
 	BadEpochs int         `json:"bad_epochs"` // epochs since the best one
 	Stopped   bool        `json:"stopped"`    // early stopping fired
+	// A checkpoint written when the worker stopped mid-epoch (FitOptions.Stop)
+	// also holds how far into epoch Epoch+1 it got: the batches done and
+	// their summed loss and gradient norm. Resuming continues from the
+	// next batch of that epoch's (seeded) order.
+	Batch       int     `json:"batch,omitempty"`
+	PartialLoss float64 `json:"partial_loss,omitempty"`
+	PartialNorm float64 `json:"partial_norm,omitempty"`
 
 	weights, adamM, adamV, best map[string][]float32
+}
+
+// Ahead reports whether c is further into training than other.
+func (c *Checkpoint) Ahead(other *Checkpoint) bool {
+	if c.Epoch != other.Epoch {
+		return c.Epoch > other.Epoch
+	}
+	return c.Batch > other.Batch
 }
 
 // Marshal encodes the checkpoint.

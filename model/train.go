@@ -15,6 +15,10 @@ import (
 // data and parameters diverges again.
 var ErrDiverged = errors.New("loss diverged")
 
+// ErrStopped is returned by Fit when FitOptions.Stop closed: training
+// stopped between two batches after handing OnStop a checkpoint.
+var ErrStopped = errors.New("training stopped for a shutdown")
+
 // Dataset is a set of windows: X is row-major [N][Lookback][Features].
 type Dataset struct {
 	X []float32
@@ -59,6 +63,11 @@ type FitOptions struct {
 	Resume *Checkpoint
 	// OnBatch (optional) is called after every batch; an error stops training.
 	OnBatch func(Progress) error
+	// Stop (optional): when it is closed, training stops after the batch
+	// in progress, hands OnStop a checkpoint of where it got (mid-epoch),
+	// and Fit returns ErrStopped. A worker that is shutting down closes it.
+	Stop   <-chan struct{}
+	OnStop func(*Checkpoint) error
 	// OnEpoch (optional) is called after every epoch with a checkpoint to
 	// persist; an error stops training.
 	OnEpoch func(*Checkpoint) error
@@ -105,7 +114,12 @@ func (m *LSTM) Fit(ctx context.Context, train, val Dataset, o FitOptions) (FitRe
 	batches := (train.Len() + p.BatchSize - 1) / p.BatchSize
 	for epoch := st.Epoch + 1; epoch <= p.Epochs && !st.Stopped; epoch++ {
 		opt.lr = st.LR
-		point, err := m.runEpoch(ctx, opt, train, p, epoch, batches, st, o.OnBatch)
+		point, err := m.runEpoch(ctx, opt, train, p, epoch, batches, st, o)
+		if errors.Is(err, ErrStopped) && o.OnStop != nil {
+			if serr := o.OnStop(st); serr != nil {
+				return FitResult{Curve: st.Curve}, fmt.Errorf("%w (and its checkpoint failed: %v)", err, serr)
+			}
+		}
 		if err != nil {
 			return FitResult{Curve: st.Curve}, err
 		}
@@ -134,17 +148,29 @@ func (m *LSTM) Fit(ctx context.Context, train, val Dataset, o FitOptions) (FitRe
 }
 
 // runEpoch trains one epoch and returns its curve point (without val loss).
-func (m *LSTM) runEpoch(ctx context.Context, opt *adam, train Dataset, p TrainParams, epoch, batches int, st *Checkpoint, onBatch func(Progress) error) (EpochLoss, error) {
+// It starts after the batches a mid-epoch checkpoint in st already did, and
+// when o.Stop closes it snapshots st mid-epoch and returns ErrStopped.
+func (m *LSTM) runEpoch(ctx context.Context, opt *adam, train Dataset, p TrainParams, epoch, batches int, st *Checkpoint, o FitOptions) (EpochLoss, error) {
 	order := rand.New(rand.NewSource(m.cfg.Seed*1_000_003 + int64(epoch))).Perm(train.Len())
-	seedTorch(m.cfg.Seed*7_919 + int64(epoch))
-	sum, normSum := 0.0, 0.0
+	first, sum, normSum := st.Batch, st.PartialLoss, st.PartialNorm
+	// The dropout stream of a resumed epoch starts at its batch: an
+	// interrupted epoch is seeded, though not bit-identical to one run
+	// straight through when dropout is on.
+	seedTorch(m.cfg.Seed*7_919 + int64(epoch) + int64(first)*104_729)
 	last := EpochLoss{TrainLoss: math.NaN(), ValLoss: math.NaN()}
 	if n := len(st.Curve); n > 0 {
 		last = st.Curve[n-1]
 	}
-	for b := 0; b < batches; b++ {
+	for b := first; b < batches; b++ {
 		if err := ctx.Err(); err != nil {
 			return EpochLoss{}, fmt.Errorf("training stopped at epoch %d batch %d: %w", epoch, b+1, err)
+		}
+		if stopping(o.Stop) && b > first {
+			st.Batch, st.PartialLoss, st.PartialNorm = b, sum, normSum
+			if err := m.snapshot(st, opt); err != nil {
+				return EpochLoss{}, err
+			}
+			return EpochLoss{}, fmt.Errorf("epoch %d after batch %d of %d: %w", epoch, b, batches, ErrStopped)
 		}
 		idx := order[b*p.BatchSize : min((b+1)*p.BatchSize, len(order))]
 		loss, norm, err := m.step(opt, train, idx, p.ClipNorm)
@@ -156,16 +182,27 @@ func (m *LSTM) runEpoch(ctx context.Context, opt *adam, train Dataset, p TrainPa
 		}
 		sum += loss * float64(len(idx))
 		normSum += norm
-		if onBatch != nil {
+		if o.OnBatch != nil {
 			pr := Progress{Epoch: epoch, Epochs: p.Epochs, Batch: b + 1, Batches: batches, BatchLoss: loss,
 				LastTrain: last.TrainLoss, LastVal: last.ValLoss}
-			if err := onBatch(pr); err != nil {
+			if err := o.OnBatch(pr); err != nil {
 				return EpochLoss{}, err
 			}
 		}
 	}
+	st.Batch, st.PartialLoss, st.PartialNorm = 0, 0, 0
 	return EpochLoss{Epoch: epoch, TrainLoss: sum / float64(train.Len()), ValLoss: math.NaN(),
 		LR: st.LR, GradNorm: normSum / float64(batches)}, nil
+}
+
+// stopping reports whether stop is closed (never, for nil).
+func stopping(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // endEpoch records the epoch, tracks the best weights and patience, decays
@@ -188,6 +225,12 @@ func (m *LSTM) endEpoch(st *Checkpoint, opt *adam, point EpochLoss, p TrainParam
 	if p.LRDecay > 0 && p.LRDecay < 1 {
 		st.LR *= p.LRDecay
 	}
+	return m.snapshot(st, opt)
+}
+
+// snapshot copies the weights and the optimizer's state into st.
+func (m *LSTM) snapshot(st *Checkpoint, opt *adam) error {
+	var err error
 	st.Step = opt.step
 	if st.weights, err = m.values(); err != nil {
 		return fmt.Errorf("snapshot weights: %w", err)

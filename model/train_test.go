@@ -192,3 +192,47 @@ func BenchmarkPredictOneWindow(b *testing.B) {
 		}
 	}
 }
+
+func TestStopMidEpochCheckpointsAndResumesAtTheNextBatch(t *testing.T) {
+	cfg := smallCfg
+	cfg.Dropout = 0 // no dropout stream: the resumed run must match bit for bit
+	params := TrainParams{Epochs: 3, BatchSize: 32, LearningRate: 0.01, ClipNorm: 1}
+	straight, _ := trainedWeights(t, cfg, FitOptions{TrainParams: params})
+
+	m, err := New(cfg, gotch.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var saved []byte
+	_, err = m.Fit(context.Background(), sineWindows(300, 10, 0), sineWindows(60, 10, 2), FitOptions{TrainParams: params,
+		Stop: stop,
+		OnBatch: func(p Progress) error {
+			if p.Epoch == 2 && p.Batch == 4 {
+				close(stop) // the worker is told to shut down
+			}
+			return nil
+		},
+		OnStop: func(c *Checkpoint) error {
+			saved, err = c.Marshal(m.ParamNames())
+			return err
+		}})
+	m.Close()
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("Fit after Stop closed returned %v, want ErrStopped", err)
+	}
+	ckpt, err := UnmarshalCheckpoint(saved)
+	if err != nil {
+		t.Fatalf("no usable checkpoint at the stop: %v", err)
+	}
+	if ckpt.Epoch != 1 || ckpt.Batch != 4 {
+		t.Fatalf("stop checkpoint at epoch %d batch %d, want epoch 1 done and 4 batches of epoch 2", ckpt.Epoch, ckpt.Batch)
+	}
+	resumed, res := trainedWeights(t, cfg, FitOptions{TrainParams: params, Resume: ckpt})
+	if len(res.Curve) != 3 {
+		t.Fatalf("resumed curve has %d epochs, want 3", len(res.Curve))
+	}
+	if string(resumed) != string(straight) {
+		t.Fatal("resuming mid-epoch did not reproduce the uninterrupted run's weights")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 	_ "time/tzdata" // exchange calendars for downloads, even without system zoneinfo
 
 	"go.temporal.io/sdk/client"
@@ -28,14 +29,29 @@ func main() {
 	cfg := config.FromEnv(os.Getenv)
 	fs := flag.NewFlagSet("worker", flag.ExitOnError)
 	cfg.Flags(fs)
+	stopTimeout := defaultStopTimeout
+	if v := os.Getenv("FINSIGHT_WORKER_STOP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "worker: FINSIGHT_WORKER_STOP_TIMEOUT:", err)
+			os.Exit(2)
+		}
+		stopTimeout = d
+	}
+	fs.DurationVar(&stopTimeout, "stop-timeout", stopTimeout,
+		"on SIGTERM, how long running activities get to checkpoint and stop before they are cancelled (env FINSIGHT_WORKER_STOP_TIMEOUT)")
 	_ = fs.Parse(os.Args[1:])
-	if err := run(cfg); err != nil {
+	if err := run(cfg, stopTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfg config.Config) error {
+// defaultStopTimeout fits inside the 30 s a container orchestrator
+// (Kubernetes, docker stop) gives a process between SIGTERM and SIGKILL.
+const defaultStopTimeout = 25 * time.Second
+
+func run(cfg config.Config, stopTimeout time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, err := cfg.OpenStore(ctx)
@@ -57,7 +73,11 @@ func run(cfg config.Config) error {
 	acts.Temporal = c
 	acts.Yahoo = &yahoo.Client{BaseURL: cfg.YahooURL, UserAgent: "Mozilla/5.0 (compatible; finsight)"}
 	usage := &activities.UsageInterceptor{Store: store}
-	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}}
+	// On SIGTERM the worker stops polling and closes the activities' worker
+	// stop channel: training checkpoints at the next batch and ends its
+	// attempt (retryable, resumed by the next worker) well inside
+	// stopTimeout, after which the SDK would cancel what still runs.
+	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}, WorkerStopTimeout: stopTimeout}
 	w := worker.New(c, cfg.TaskQueue, opts)
 	workflows.Register(w, acts)
 	if device.IsCuda() {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,5 +195,26 @@ func TestNoWorkerLeavesOtherErrorsAlone(t *testing.T) {
 	}
 	if got := noWorker("train", config.GPUTaskQueue, time.Minute, nil); got != nil {
 		t.Fatalf("nil became %v", got)
+	}
+}
+
+func TestCudaSearchWithNoGPUWorkerFailsNamingTheQueue(t *testing.T) {
+	env, order, _ := mockedPipeline(t, "", nil)
+	env.RegisterWorkflow(Tune)
+	var a *activities.Activities
+	env.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(activities.TrialResult{}, scheduleToStart())
+	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: "uploads/x.csv", Device: "cuda",
+		GPUWait: 3 * time.Minute, Tune: pipeline.TuneSpec{Trials: 6, Concurrency: 2}})
+	err := env.GetWorkflowError()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrNoGPUWorker {
+		t.Fatalf("error %v is not a %s application error", err, ErrNoGPUWorker)
+	}
+	want := "no worker polled task queue " + config.GPUTaskQueue + " for 3m0s: start a worker with --device cuda"
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not say %q", err, want)
+	}
+	if slices.Contains(*order, "Train") {
+		t.Fatalf("the final training ran after the search found no worker: %v", *order)
 	}
 }

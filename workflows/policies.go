@@ -17,17 +17,24 @@ import (
 var nonRetryable = []string{activities.ErrInvalidData, activities.ErrInvalidParams, activities.ErrNotFound, activities.ErrCorrupt, activities.ErrDiverged}
 
 // retry backs off exponentially (×2) from initial up to maxInterval, for
-// at most attempts tries, and never retries the error types no retry fixes.
+// at most attempts tries (0: no limit, the activity's ScheduleToCloseTimeout
+// bounds it), and never retries the error types no retry fixes.
 func retry(initial, maxInterval time.Duration, attempts int32) *temporal.RetryPolicy {
 	return &temporal.RetryPolicy{InitialInterval: initial, BackoffCoefficient: 2, MaximumInterval: maxInterval,
 		MaximumAttempts: attempts, NonRetryableErrorTypes: nonRetryable}
 }
 
+// storeOutage is how long the steps that read and write the store keep
+// retrying through its unavailability (with backoff up to 30 s) before the
+// run fails: an outage of a few minutes is waited out, not a failed run.
+const storeOutage = 15 * time.Minute
+
 // ingestOptions: reads an upload and writes Arrow; I/O may fail transiently.
 func ingestOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         retry(time.Second, 30*time.Second, 5),
+		StartToCloseTimeout:    5 * time.Minute,
+		ScheduleToCloseTimeout: storeOutage,
+		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
 	}
 }
 
@@ -35,23 +42,28 @@ func ingestOptions() workflow.ActivityOptions {
 // they run as local activities (no task hand-off through the server).
 func transformOptions() workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         retry(500*time.Millisecond, 10*time.Second, 3),
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: storeOutage,
+		RetryPolicy:            retry(500*time.Millisecond, 30*time.Second, 0),
 	}
 }
 
-// trainOptions: long, heartbeats every batch; a worker that stops
+// trainOptions: long, heartbeats from a ticker; a worker that stops
 // heartbeating for 30 s is presumed dead and the step is retried, resuming
-// from its last epoch checkpoint. The short heartbeat timeout also bounds how
-// long a cancellation takes to reach the training loop.
+// from its last checkpoint. The short heartbeat timeout also bounds how
+// long a cancellation takes to reach the training loop. Training is retried
+// by time, not by a count: every deploy ends an attempt (WorkerStopped,
+// after a checkpoint), so any number of deploys and crashes within a day
+// are survived, while the error types no retry fixes still end it at once.
 func trainOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: queueWait(queue, 0),
 		StartToCloseTimeout:    6 * time.Hour,
+		ScheduleToCloseTimeout: 24 * time.Hour,
 		HeartbeatTimeout:       30 * time.Second,
 		WaitForCancellation:    true,
-		RetryPolicy:            retry(5*time.Second, time.Minute, 3),
+		RetryPolicy:            retry(5*time.Second, time.Minute, 0),
 	}
 }
 
@@ -61,28 +73,32 @@ func evaluateOptions(queue string) workflow.ActivityOptions {
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: queueWait(queue, 0),
 		StartToCloseTimeout:    15 * time.Minute,
-		RetryPolicy:            retry(time.Second, 30*time.Second, 3),
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
 	}
 }
 
 // registerOptions: small writes to the store, safe to repeat (idempotent per run).
 func registerOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         retry(time.Second, 30*time.Second, 10),
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: storeOutage,
+		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
 	}
 }
 
 // trialOptions: a hyperparameter trial is a short training run; no
-// checkpoint, so a retry starts the trial over.
+// checkpoint, so a retry starts the trial over. Retried by time like
+// training (a deploy must not use up a trial's attempts).
 func trialOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: queueWait(queue, 0),
 		StartToCloseTimeout:    2 * time.Hour,
+		ScheduleToCloseTimeout: 6 * time.Hour,
 		HeartbeatTimeout:       30 * time.Second,
 		WaitForCancellation:    true,
-		RetryPolicy:            retry(5*time.Second, time.Minute, 2),
+		RetryPolicy:            retry(5*time.Second, time.Minute, 0),
 	}
 }
 
@@ -136,8 +152,9 @@ func gpuWait(ctx workflow.Context) time.Duration {
 // and records already in the store.
 func renderOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         retry(time.Second, 30*time.Second, 3),
+		StartToCloseTimeout:    5 * time.Minute,
+		ScheduleToCloseTimeout: storeOutage,
+		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
 	}
 }
 

@@ -209,8 +209,8 @@ func (t *tracker) report(final *runs.Final) (uri string, ok bool) {
 	}
 	// A new map: records saved before keep theirs.
 	artifacts := make(map[string]string, len(t.rec.Artifacts)+len(out.Artifacts))
-	maps.Copy(artifacts, t.rec.Artifacts)
-	maps.Copy(artifacts, out.Artifacts)
+	maps.Copy(artifacts, t.rec.Artifacts) //workflowcheck:ignore copying a map does not depend on the order
+	maps.Copy(artifacts, out.Artifacts)   //workflowcheck:ignore copying a map does not depend on the order
 	t.rec.Artifacts = artifacts
 	return out.Artifacts["report"], true
 }
@@ -229,12 +229,23 @@ func (t *tracker) saveRecord(rec runs.Record) {
 	}
 }
 
+// artifact records one artifact of the run (in a new map: records saved
+// before keep theirs).
+func (t *tracker) artifact(name, uri string) {
+	artifacts := make(map[string]string, len(t.rec.Artifacts)+1)
+	maps.Copy(artifacts, t.rec.Artifacts) //workflowcheck:ignore copying a map does not depend on the order
+	artifacts[name] = uri
+	t.rec.Artifacts = artifacts
+}
+
 // plotsFolder records the data plots as artifacts and returns their folder.
 func (t *tracker) plotsFolder(plots map[string]string) string {
 	if t.rec.Artifacts == nil {
 		t.rec.Artifacts = map[string]string{}
 	}
 	folder := ""
+	// The order does not matter: each entry is set, and folder is the least.
+	//workflowcheck:ignore
 	for name, uri := range plots {
 		t.rec.Artifacts[name] = uri
 		if i := strings.LastIndex(uri, "/"); i > 0 && (folder == "" || uri[:i] < folder) {

@@ -96,7 +96,10 @@ func (r *trainingRun) ingest(ctx workflow.Context, t *tracker) error {
 func (r *trainingRun) validate(ctx workflow.Context, t *tracker) error {
 	var a *activities.Activities
 	err := local(ctx, a.Validate, activities.ValidateInput{Splits: r.splits, Config: r.in.Validate, FailOnCritical: true}, &r.checked)
-	r.out.Anomalies, t.rec.Anomalies = r.checked.Counts, r.checked.Anomalies
+	r.out.Anomalies, t.rec.Anomalies, t.rec.AnomalyCounts = r.checked.Counts, r.checked.Anomalies, r.checked.Counts
+	if r.checked.AnomalyURI != "" {
+		t.artifact("anomalies.json", r.checked.AnomalyURI)
+	}
 	return err
 }
 
@@ -114,7 +117,7 @@ func (r *trainingRun) plot(ctx workflow.Context, t *tracker) error {
 	var a *activities.Activities
 	var drawn activities.PlotResult
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, renderOptions()), a.Plot, activities.PlotInput{
-		RunID: r.runID, Raw: r.raw, Cleaned: r.cleaned.Splits, Anomalies: r.checked.Anomalies,
+		RunID: r.runID, Raw: r.raw, Cleaned: r.cleaned.Splits, Anomalies: r.checked.Anomalies, AnomalyList: &r.checked.AnomalyList,
 	}).Get(ctx, &drawn); err != nil {
 		return err
 	}
@@ -146,7 +149,7 @@ func (r *trainingRun) tune(ctx workflow.Context, _ *tracker) error {
 	}
 	cctx := workflow.WithChildOptions(ctx, opts)
 	if err := workflow.ExecuteChildWorkflow(cctx, pipeline.TuneWorkflow, TuneInput{
-		Windows: r.windows, Base: r.in.Model, Spec: r.in.Tune, Queue: r.queue,
+		Windows: r.windows, Base: r.in.Model, Spec: r.in.Tune, Queue: r.queue, GPUWait: r.in.GPUWait,
 	}).Get(ctx, &tuned); err != nil {
 		return err
 	}

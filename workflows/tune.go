@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -18,6 +19,9 @@ type TuneInput struct {
 	Base    pipeline.ModelParams `json:"base"` // settings not searched (seed, clipping)
 	Spec    pipeline.TuneSpec    `json:"spec"`
 	Queue   string               `json:"queue"` // task queue of the trials ("" = the workflow's)
+	// GPUWait is how long a trial on the GPU queue waits for a worker
+	// (0 = DefaultGPUWait); then the search fails naming the queue.
+	GPUWait time.Duration `json:"gpu_wait,omitempty"`
 	// Done is the search so far when it continued as new (nil at the start).
 	Done *TuneProgress `json:"done,omitempty"`
 }
@@ -60,7 +64,8 @@ func Tune(ctx workflow.Context, in TuneInput) (TuneResult, error) {
 	s := newSearch(in)
 	mayContinue := workflow.GetVersion(ctx, "tune-continue-as-new", workflow.DefaultVersion, 1) == 1
 	pruner := hpo.MedianPruner{Warmup: spec.PrunerWarmup, MinTrials: spec.PrunerMinTrials}
-	actx := workflow.WithActivityOptions(ctx, trialOptions(in.Queue))
+	actx := onQueue(withGPUWait(ctx, in.GPUWait), trialOptions(in.Queue))
+	wait := workflow.GetActivityOptions(actx).ScheduleToStartTimeout
 	var a *activities.Activities
 
 	launched := 0 // by this run
@@ -78,7 +83,11 @@ func Tune(ctx workflow.Context, in TuneInput) (TuneResult, error) {
 		sel.AddFuture(fut, func(f workflow.Future) {
 			s.running--
 			var r activities.TrialResult
-			s.ended(pipeline.Trial{ID: trial, Params: params}, point, f.Get(ctx, &r), r)
+			err := f.Get(ctx, &r)
+			if stuck := noWorker(fmt.Sprintf("trial %d", trial), in.Queue, wait, err); stuck != err && s.stuck == nil {
+				s.stuck = stuck // no worker polls the queue: no trial will ever start
+			}
+			s.ended(pipeline.Trial{ID: trial, Params: params}, point, err, r)
 		})
 		s.running++
 		s.next++
@@ -89,7 +98,7 @@ func Tune(ctx workflow.Context, in TuneInput) (TuneResult, error) {
 		return mayContinue && (launched >= trialsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested())
 	}
 	for s.next < spec.Trials || s.running > 0 {
-		for ctx.Err() == nil && !pausing() && s.running < spec.Concurrency && s.next < spec.Trials {
+		for ctx.Err() == nil && s.stuck == nil && !pausing() && s.running < spec.Concurrency && s.next < spec.Trials {
 			if err := launch(); err != nil {
 				return TuneResult{Trials: s.trials}, err
 			}
@@ -102,6 +111,9 @@ func Tune(ctx workflow.Context, in TuneInput) (TuneResult, error) {
 	if ctx.Err() != nil {
 		return TuneResult{Trials: finiteTrials(s.trials)}, temporal.NewCanceledError(
 			fmt.Sprintf("search cancelled after %d of %d trials", len(s.trials), spec.Trials))
+	}
+	if s.stuck != nil {
+		return TuneResult{Trials: finiteTrials(s.trials)}, s.stuck
 	}
 	if s.next < spec.Trials {
 		in.Done = &TuneProgress{Trials: finiteTrials(s.trials), History: s.history}
@@ -118,6 +130,7 @@ type search struct {
 	curves  [][]float64
 	next    int // the next trial's number
 	running int
+	stuck   error // a trial found no worker on its queue
 }
 
 // newSearch starts a search, or picks up the one in carried.

@@ -37,7 +37,7 @@ func ValidateData(ctx workflow.Context, in pipeline.ValidateInput) (pipeline.Val
 	if err := workflow.ExecuteLocalActivity(lctx, a.Validate, activities.ValidateInput{Splits: splits, Config: in.Config}).Get(ctx, &v); err != nil {
 		return out, stepFailed("validate", err)
 	}
-	out.Schema, out.Stats, out.Anomalies, out.Counts = v.Schema, v.Stats, v.Anomalies, v.Counts
+	out.Schema, out.Stats, out.Anomalies, out.Counts, out.AnomalyList = v.Schema, v.Stats, v.Anomalies, v.Counts, v.AnomalyList
 	return out, nil
 }
 

@@ -96,8 +96,10 @@ type ValidateResult struct {
 	Raw       blob.Ref       `json:"raw"`
 	Schema    blob.Ref       `json:"schema"`
 	Stats     [3]blob.Ref    `json:"stats"`
-	Anomalies []Anomaly      `json:"anomalies"`
-	Counts    map[string]int `json:"counts"`
+	Anomalies []Anomaly      `json:"anomalies"` // the first few, critical first
+	Counts    map[string]int `json:"counts"`    // of all, by severity
+	// AnomalyList is every anomaly (a JSON array in the store).
+	AnomalyList blob.Ref `json:"anomaly_list,omitempty"`
 }
 
 // DownloadSpec is a Yahoo Finance daily-history range.

@@ -101,7 +101,7 @@ code{background:#f4f4f4;padding:0 .2em}
 {{end}}
 <h2>Steps</h2><table><tr><th>step</th><th>wall ms</th><th>peak RSS MB</th><th>attempts</th></tr>
 {{range .R.Steps}}<tr><td>{{.Name}}</td><td>{{.WallMS}}</td><td>{{num .PeakRSSMB 1}}</td><td>{{.Attempts}}</td></tr>{{end}}</table>
-{{if .R.Anomalies}}<h2>Data anomalies</h2><table><tr><th>split</th><th>severity</th><th>rule</th><th>date</th><th>detail</th></tr>
+{{if .R.Anomalies}}<h2>Data anomalies</h2>{{with .R.AnomalyCounts}}<p>{{index . "critical"}} critical, {{index . "warning"}} warning, {{index . "info"}} info; the first {{len $.R.Anomalies}} below{{with index $.R.Artifacts "anomalies.json"}}, every one in <a href="{{.}}">anomalies.json</a>{{end}}.</p>{{end}}<table><tr><th>split</th><th>severity</th><th>rule</th><th>date</th><th>detail</th></tr>
 {{range .R.Anomalies}}<tr><td>{{.Split}}</td><td>{{.Severity}}</td><td>{{.Rule}}</td><td>{{.Date}}</td><td>{{.Detail}}</td></tr>{{end}}</table>{{end}}
 <h2>Lineage</h2><table><tr><th>what</th><th>key</th><th>sha256</th><th>rows</th></tr>
 <tr><td>upload</td><td>{{.R.Data.CSV}}</td><td></td><td></td></tr>

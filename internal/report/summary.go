@@ -25,9 +25,12 @@ func Summary(w io.Writer, r runs.Record) error {
 		p.f("  code: %s\n", r.Code)
 	}
 	if len(r.Anomalies) > 0 {
-		counts := map[string]int{}
-		for _, a := range r.Anomalies {
-			counts[a.Severity]++
+		counts := r.AnomalyCounts
+		if counts == nil { // records from before the counts were kept
+			counts = map[string]int{}
+			for _, a := range r.Anomalies {
+				counts[a.Severity]++
+			}
 		}
 		p.f("  anomalies: %d critical, %d warning, %d info\n", counts["critical"], counts["warning"], counts["info"])
 	}

@@ -10,11 +10,19 @@ func Dir(id string) string { return prefix + id + "/" }
 // Key names a file of a run by its path inside the run's folder.
 func Key(id, rel string) string { return Dir(id) + rel }
 
-// CheckpointKey is a training checkpoint of the run.
-func CheckpointKey(id, name string) string { return Key(id, "checkpoints/"+name) }
+// CheckpointDir is the folder of the checkpoints of one training (name) in
+// one Temporal run of the workflow (a reset, a new run id, starts over), with
+// a trailing slash.
+func CheckpointDir(id, temporalRunID, name string) string {
+	return Key(id, "checkpoints/"+temporalRunID+"/"+name+"/")
+}
 
-// WeightsKey is where the run's trained weights are written before registering.
-func WeightsKey(id string) string { return Key(id, "model/weights.bin") }
+// WeightsKey is where the run's trained weights with content hash sha256
+// are written before registering: keyed by content, so no two attempts
+// write one object with different bytes.
+func WeightsKey(id, sha256 string) string {
+	return Key(id, "model/weights-"+sha256[:min(16, len(sha256))]+".bin")
+}
 
 // PredictionsKey holds the run's test predictions (Arrow).
 func PredictionsKey(id string) string { return Key(id, "predictions.arrow") }

@@ -48,8 +48,9 @@ type Record struct {
 	// and result; Input and Result stay empty.
 	Retrain       *pipeline.RetrainingInput  `json:"retrain_params,omitempty"`
 	RetrainResult *pipeline.RetrainingResult `json:"retrain_result,omitempty"`
-	Anomalies     []Anomaly                  `json:"anomalies,omitempty"`
-	Artifacts     map[string]string          `json:"artifacts,omitempty"` // name → URI
+	Anomalies     []Anomaly                  `json:"anomalies,omitempty"`      // the first few, critical first
+	AnomalyCounts map[string]int             `json:"anomaly_counts,omitempty"` // of all, by severity; the list is artifact "anomalies.json"
+	Artifacts     map[string]string          `json:"artifacts,omitempty"`      // name → URI
 	Promotion     *Promotion                 `json:"promotion,omitempty"`
 	Error         string                     `json:"error,omitempty"`
 }
