@@ -10,7 +10,7 @@ EPOCHS ?= 5
 
 .PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data
 
-deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI (.tools/bin)
+deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI and workflowcheck (.tools/bin)
 	@scripts/deps.sh
 
 build: deps
@@ -20,8 +20,13 @@ build: deps
 vet: deps
 	go vet ./...
 
+# Workflow code is checked for determinism (workflowcheck) and built and
+# tested without cgo: it calls the steps by name (internal/steps), so it
+# must not link LibTorch through package activities.
 test: deps
 	go vet ./...
+	.tools/bin/workflowcheck ./workflows/...
+	CGO_ENABLED=0 go test -count=1 ./workflows/
 	FINSIGHT_TEMPORAL_BIN=$(CURDIR)/.tools/bin/temporal FINSIGHT_DATA=$(abspath ../shared/data) \
 		go test -count=1 -timeout 40m ./...
 

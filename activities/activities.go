@@ -1,7 +1,9 @@
 // Package activities holds the steps of the pipelines, one file per step,
 // as methods on Activities, which holds their dependencies. Each step reads
 // its inputs from the blob store, writes its outputs there, and returns
-// references.
+// references. Their names, input and result types and error types are the
+// contract in internal/steps; Register puts them on a worker under those
+// names.
 package activities
 
 import (

@@ -6,33 +6,23 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/steps"
 )
-
-// CompareInput is a new model's test predictions and a registered version
-// to score on the same days.
-type CompareInput struct {
-	Ticker      string   `json:"ticker"`
-	Version     int      `json:"version"`     // the new model's version, for naming ("" before registering)
-	Base        int      `json:"base"`        // the registered version to compare with
-	Predictions blob.Ref `json:"predictions"` // the new model's, from Evaluate
-	Test        blob.Ref `json:"test"`        // the cleaned test bars the base is re-scored on
-}
 
 // Compare scores the new model, the base version (re-scored here with its
 // own transform and lookback) and the naive forecast on exactly the test
 // days all three forecast.
-func (a *Activities) Compare(ctx context.Context, in CompareInput) (pipeline.Comparison, error) {
+func (a *Activities) Compare(ctx context.Context, in steps.CompareInput) (pipeline.Comparison, error) {
 	raw, err := a.readVerified(ctx, in.Predictions)
 	if err != nil {
 		return pipeline.Comparison{}, err
 	}
 	p, err := frame.ReadPredictions(bytes.NewReader(raw), a.Mem)
 	if err != nil {
-		return pipeline.Comparison{}, invalid(ErrCorrupt, err, "decode predictions: %v", err)
+		return pipeline.Comparison{}, invalid(steps.ErrCorrupt, err, "decode predictions: %v", err)
 	}
 	base, err := a.championPredictions(ctx, registry.Registry{Store: a.Store}, in.Ticker, in.Base, in.Test)
 	if err != nil {
@@ -58,7 +48,7 @@ func (a *Activities) Compare(ctx context.Context, in CompareInput) (pipeline.Com
 		out.Days++
 	}
 	if out.Days == 0 {
-		return out, invalid(ErrInvalidData, nil, "v%d forecasts none of the new model's %d test days", in.Base, p.Len())
+		return out, invalid(steps.ErrInvalidData, nil, "v%d forecasts none of the new model's %d test days", in.Base, p.Len())
 	}
 	names := [3]string{"new model", fmt.Sprintf("v%d (base)", in.Base), "naive"}
 	if in.Version > 0 {

@@ -8,12 +8,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // divergingWindows prepares real windows and multiplies the training
 // labels by 1e20: the first batch's squared error overflows float32, so the
 // loss is +Inf whatever the seed, as it would be on every retry.
-func divergingWindows(t *testing.T, h *harness) Splits {
+func divergingWindows(t *testing.T, h *harness) steps.Splits {
 	t.Helper()
 	ctx := context.Background()
 	_, _, _, _, win := h.prepared(yahooCSV(120), 5, priceSpec)
@@ -39,8 +40,8 @@ func assertDiverged(t *testing.T, err error) {
 		t.Fatal("training on exploding labels succeeded")
 	}
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != ErrDiverged || !appErr.NonRetryable() {
-		t.Fatalf("error %v: want a non-retryable %q application error", err, ErrDiverged)
+	if !errors.As(err, &appErr) || appErr.Type() != steps.ErrDiverged || !appErr.NonRetryable() {
+		t.Fatalf("error %v: want a non-retryable %q application error", err, steps.ErrDiverged)
 	}
 }
 
@@ -48,14 +49,14 @@ func TestTrainDivergenceIsNotRetried(t *testing.T) {
 	h := newHarness(t)
 	win := divergingWindows(t, h)
 	params := pipeline.ModelParams{Layers: 1, Units: 4, Epochs: 2, BatchSize: 16, LearningRate: 0.5, Seed: 1}
-	var tr TrainResult
-	assertDiverged(t, h.run(h.acts.Train, TrainInput{RunID: "run-diverge", Windows: win, Params: params}, &tr))
+	var tr steps.TrainResult
+	assertDiverged(t, h.run(h.acts.Train, steps.TrainInput{RunID: "run-diverge", Windows: win, Params: params}, &tr))
 }
 
 func TestTrialDivergenceIsNotRetried(t *testing.T) {
 	h := newHarness(t)
 	win := divergingWindows(t, h)
 	params := pipeline.ModelParams{Layers: 1, Units: 4, Epochs: 2, BatchSize: 16, LearningRate: 0.5, Seed: 1}
-	var tr TrialResult
-	assertDiverged(t, h.run(h.acts.TrainTrial, TrialInput{Trial: 3, Windows: win, Params: params}, &tr))
+	var tr steps.TrialResult
+	assertDiverged(t, h.run(h.acts.TrainTrial, steps.TrialInput{Trial: 3, Windows: win, Params: params}, &tr))
 }

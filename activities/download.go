@@ -11,13 +11,9 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/internal/yahoo"
 )
-
-// ErrRateLimited is the (retryable) error type of a download Yahoo asked to
-// retry after a given delay; the retry waits that long instead of the
-// policy's backoff.
-const ErrRateLimited = "RateLimited"
 
 // maxRetryAfter caps the delay taken from Retry-After, so that a server's
 // unreasonable answer cannot park a run for hours.
@@ -31,23 +27,10 @@ func transient(ticker string, err error) error {
 	var te *yahoo.TransientError
 	if errors.As(err, &te) && te.RetryAfter > 0 {
 		delay := min(te.RetryAfter, maxRetryAfter)
-		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("download %s: rate limited, retrying after %s", ticker, delay), ErrRateLimited,
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("download %s: rate limited, retrying after %s", ticker, delay), steps.ErrRateLimited,
 			temporal.ApplicationErrorOptions{NextRetryDelay: delay, Cause: err})
 	}
 	return fmt.Errorf("download %s: %w", ticker, err)
-}
-
-// DownloadInput names a ticker's daily history to fetch.
-type DownloadInput struct {
-	Ticker string `json:"ticker"`
-	Start  string `json:"start"` // YYYY-MM-DD, inclusive
-	End    string `json:"end"`   // YYYY-MM-DD, inclusive
-}
-
-// DownloadResult references the downloaded CSV in the store.
-type DownloadResult struct {
-	CSVKey string `json:"csv_key"`
-	Rows   int    `json:"rows"`
 }
 
 // Download fetches daily bars from the Yahoo Finance chart API and stores
@@ -55,35 +38,35 @@ type DownloadResult struct {
 // lineage treat downloads like files. Rate limits, 5xx and network errors
 // are retried by the activity's retry policy with backoff; an unknown
 // ticker or a refused request fails at once.
-func (a *Activities) Download(ctx context.Context, in DownloadInput) (DownloadResult, error) {
+func (a *Activities) Download(ctx context.Context, in steps.DownloadInput) (steps.DownloadResult, error) {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return DownloadResult{}, invalid(ErrInvalidParams, err, "%v", err)
+		return steps.DownloadResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
 	start, err1 := time.Parse("2006-01-02", in.Start)
 	end, err2 := time.Parse("2006-01-02", in.End)
 	if err := errors.Join(err1, err2); err != nil {
-		return DownloadResult{}, invalid(ErrInvalidParams, err, "download dates must be YYYY-MM-DD: %v", err)
+		return steps.DownloadResult{}, invalid(steps.ErrInvalidParams, err, "download dates must be YYYY-MM-DD: %v", err)
 	}
 	if a.Yahoo == nil {
-		return DownloadResult{}, invalid(ErrInvalidParams, nil, "this worker has no Yahoo client configured")
+		return steps.DownloadResult{}, invalid(steps.ErrInvalidParams, nil, "this worker has no Yahoo client configured")
 	}
 	bars, err := a.Yahoo.Daily(ctx, ticker, start, end)
 	switch {
 	case yahoo.IsTransient(err):
-		return DownloadResult{}, transient(ticker, err) // retried
+		return steps.DownloadResult{}, transient(ticker, err) // retried
 	case errors.Is(err, yahoo.ErrNotFound):
-		return DownloadResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNotFound, err)
+		return steps.DownloadResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrNotFound, err)
 	case err != nil:
-		return DownloadResult{}, invalid(ErrInvalidData, err, "download %s: %v", ticker, err)
+		return steps.DownloadResult{}, invalid(steps.ErrInvalidData, err, "download %s: %v", ticker, err)
 	}
 	var csv bytes.Buffer
 	if err := yahoo.WriteCSV(&csv, bars); err != nil {
-		return DownloadResult{}, fmt.Errorf("encode download: %w", err)
+		return steps.DownloadResult{}, fmt.Errorf("encode download: %w", err)
 	}
 	key := pipeline.UploadKey(blob.ContentHash(csv.Bytes()))
 	if _, err := a.putImmutable(ctx, key, csv.Bytes(), bars.Len()); err != nil {
-		return DownloadResult{}, err
+		return steps.DownloadResult{}, err
 	}
-	return DownloadResult{CSVKey: key, Rows: bars.Len()}, nil
+	return steps.DownloadResult{CSVKey: key, Rows: bars.Len()}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/internal/yahoo"
 )
 
@@ -42,8 +43,8 @@ func TestDownloadRetryAfterBecomesNextRetryDelay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			yahooAnswering(t, h, tc.status, tc.header)
-			var res DownloadResult
-			err := h.run(h.acts.Download, DownloadInput{Ticker: "AAPL", Start: "2024-01-02", End: "2024-02-01"}, &res)
+			var res steps.DownloadResult
+			err := h.run(h.acts.Download, steps.DownloadInput{Ticker: "AAPL", Start: "2024-01-02", End: "2024-02-01"}, &res)
 			if err == nil {
 				t.Fatal("download from a refusing server succeeded")
 			}
@@ -57,9 +58,9 @@ func TestDownloadRetryAfterBecomesNextRetryDelay(t *testing.T) {
 			if !errors.As(err, &appErr) {
 				t.Fatalf("error %v is not an ApplicationError", err)
 			}
-			if appErr.Type() != ErrRateLimited || appErr.NonRetryable() || appErr.NextRetryDelay() != tc.want {
+			if appErr.Type() != steps.ErrRateLimited || appErr.NonRetryable() || appErr.NextRetryDelay() != tc.want {
 				t.Fatalf("error %v: type %q, non-retryable %v, next retry delay %v; want a retryable %q with delay %v",
-					err, appErr.Type(), appErr.NonRetryable(), appErr.NextRetryDelay(), ErrRateLimited, tc.want)
+					err, appErr.Type(), appErr.NonRetryable(), appErr.NextRetryDelay(), steps.ErrRateLimited, tc.want)
 			}
 		})
 	}

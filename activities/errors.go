@@ -7,14 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/finsight/finsight/internal/blob"
-)
-
-// Error types a workflow can rely on; all are non-retryable.
-const (
-	ErrInvalidData   = "InvalidData"
-	ErrInvalidParams = "InvalidParams"
-	ErrNotFound      = "NotFound"
-	ErrCorrupt       = "CorruptData"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // invalid marks bad input that no retry can fix.
@@ -27,7 +20,7 @@ func invalid(kind string, err error, format string, args ...any) error {
 func storeErr(err error, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if errors.Is(err, blob.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError(msg+": "+err.Error(), ErrNotFound, err)
+		return temporal.NewNonRetryableApplicationError(msg+": "+err.Error(), steps.ErrNotFound, err)
 	}
 	return fmt.Errorf("%s: %w", msg, err)
 }

@@ -10,48 +10,33 @@ import (
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/model"
 )
 
-// EvaluateInput is a trained model and the data to score it on.
-type EvaluateInput struct {
-	RunID     string       `json:"run_id"`
-	Weights   blob.Ref     `json:"weights"`
-	Config    model.Config `json:"config"`
-	Transform blob.Ref     `json:"transform"`
-	Test      blob.Ref     `json:"test"`
-}
-
-// EvaluateResult holds model and naive scores on the same test targets.
-type EvaluateResult struct {
-	Metrics     metrics.TestSummary `json:"metrics"`
-	Efficacy    metrics.Efficacy    `json:"efficacy"`
-	Predictions blob.Ref            `json:"predictions"` // date, actual, predicted, naive (Arrow)
-}
-
 // Evaluate scores the model on the test windows in price units, beside the
 // naive forecast (next Open = last Open) on exactly the same targets.
-func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateResult, error) {
+func (a *Activities) Evaluate(ctx context.Context, in steps.EvaluateInput) (steps.EvaluateResult, error) {
 	raw, err := a.readVerified(ctx, in.Weights)
 	if err != nil {
-		return EvaluateResult{}, err
+		return steps.EvaluateResult{}, err
 	}
 	m, err := model.Load(raw, in.Config, a.Device)
 	if err != nil {
-		return EvaluateResult{}, invalid(ErrInvalidData, err, "load %s: %v", in.Weights.Key, err)
+		return steps.EvaluateResult{}, invalid(steps.ErrInvalidData, err, "load %s: %v", in.Weights.Key, err)
 	}
 	defer m.Close()
 	var t prep.Transform
 	if err := a.readJSON(ctx, in.Transform, &t); err != nil {
-		return EvaluateResult{}, err
+		return steps.EvaluateResult{}, err
 	}
 	test, err := a.readWindows(ctx, in.Test)
 	if err != nil {
-		return EvaluateResult{}, err
+		return steps.EvaluateResult{}, err
 	}
 	scaled, err := m.Predict(test.X)
 	if err != nil {
-		return EvaluateResult{}, fmt.Errorf("predict test: %w", err)
+		return steps.EvaluateResult{}, fmt.Errorf("predict test: %w", err)
 	}
 	pred := make([]float64, len(scaled))
 	for i, v := range scaled {
@@ -59,9 +44,9 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	}
 	cmp, err := metrics.Compare(test.Target, pred, test.Last)
 	if err != nil {
-		return EvaluateResult{}, fmt.Errorf("score: %w", err)
+		return steps.EvaluateResult{}, fmt.Errorf("score: %w", err)
 	}
-	out := EvaluateResult{Metrics: metrics.TestSummary{
+	out := steps.EvaluateResult{Metrics: metrics.TestSummary{
 		TestRMSE: cmp.Model.RMSE, TestMAE: cmp.Model.MAE, TestMAPE: cmp.Model.MAPE,
 		NaiveRMSE: cmp.Naive.RMSE, NaiveMAE: cmp.Naive.MAE, NaiveMAPE: cmp.Naive.MAPE,
 		N:         cmp.Model.N,
@@ -70,7 +55,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	}}
 	out.Efficacy.Overall = cmp
 	if out.Efficacy.ByYear, err = metrics.ByYear(test.TargetDate, test.Target, pred, test.Last); err != nil {
-		return EvaluateResult{}, fmt.Errorf("slice by year: %w", err)
+		return steps.EvaluateResult{}, fmt.Errorf("slice by year: %w", err)
 	}
 	if vol, err := metrics.ByVolatility(test.Target, pred, test.Last, 20); err == nil {
 		out.Efficacy.ByVolatility = vol
@@ -78,11 +63,11 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	p := &frame.Predictions{Date: test.TargetDate, Actual: test.Target, Predicted: pred, Naive: test.Last}
 	var buf bytes.Buffer
 	if err := frame.WritePredictions(&buf, p, a.Mem); err != nil {
-		return EvaluateResult{}, fmt.Errorf("encode predictions: %w", err)
+		return steps.EvaluateResult{}, fmt.Errorf("encode predictions: %w", err)
 	}
 	out.Predictions = blob.Ref{Key: runs.PredictionsKey(in.RunID), SHA256: blob.ContentHash(buf.Bytes()), Rows: p.Len()}
 	if err := a.Store.Put(ctx, out.Predictions.Key, &buf); err != nil {
-		return EvaluateResult{}, fmt.Errorf("write %s: %w", out.Predictions.Key, err)
+		return steps.EvaluateResult{}, fmt.Errorf("write %s: %w", out.Predictions.Key, err)
 	}
 	return out, nil
 }

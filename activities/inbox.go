@@ -15,6 +15,7 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/handoff"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // Inbox layout, under pipeline.InboxPrefix:
@@ -47,7 +48,7 @@ type inboxClaim struct {
 // scan finishes what a failed one began.
 func (a *Activities) ScanInbox(ctx context.Context, in pipeline.InboxInput) (pipeline.InboxResult, error) {
 	if a.Temporal == nil {
-		return pipeline.InboxResult{}, invalid(ErrInvalidParams, nil, "this worker has no Temporal client to hand files on with")
+		return pipeline.InboxResult{}, invalid(steps.ErrInvalidParams, nil, "this worker has no Temporal client to hand files on with")
 	}
 	keys := in.Keys
 	if len(keys) == 0 {
@@ -210,24 +211,13 @@ func (a *Activities) moveObject(ctx context.Context, src, dst, sha string) error
 	return nil
 }
 
-// RejectInput lists inbox files a retrain rejected.
-type RejectInput struct {
-	Files []pipeline.NewData     `json:"files"`
-	Why   []pipeline.FileOutcome `json:"why"` // matched by SHA256
-}
-
-// RejectResult lists where each rejected file went.
-type RejectResult struct {
-	Moved map[string]string `json:"moved"` // sha256 → rejected/ key
-}
-
 // RejectFiles moves each rejected inbox file (from processed/, or from the
 // inbox if it was not moved yet) to inbox/<TICKER>/rejected/<name> and
 // writes <name>.reason.json beside it. Files that did not come from the
 // inbox are left alone. A rejected content stays claimed, so it is never
 // retried by the scan; a corrected file (other bytes) is new.
-func (a *Activities) RejectFiles(ctx context.Context, in RejectInput) (RejectResult, error) {
-	out := RejectResult{Moved: map[string]string{}}
+func (a *Activities) RejectFiles(ctx context.Context, in steps.RejectInput) (steps.RejectResult, error) {
+	out := steps.RejectResult{Moved: map[string]string{}}
 	for _, f := range in.Files {
 		if f.InboxKey == "" {
 			continue
@@ -259,30 +249,16 @@ func (a *Activities) RejectFiles(ctx context.Context, in RejectInput) (RejectRes
 	return out, nil
 }
 
-// HandOffInput is new data for a ticker's workflow.
-type HandOffInput struct {
-	Ticker           string           `json:"ticker"`
-	Data             pipeline.NewData `json:"data"`
-	Device           string           `json:"device,omitempty"`
-	SearchAttributes bool             `json:"search_attributes"`
-}
-
-// HandOffResult is the ticker workflow's run that got the data.
-type HandOffResult struct {
-	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id"`
-}
-
 // HandOff signals (with start) the ticker's TickerRetrainer on this
 // worker's task queue.
-func (a *Activities) HandOff(ctx context.Context, in HandOffInput) (HandOffResult, error) {
+func (a *Activities) HandOff(ctx context.Context, in steps.HandOffInput) (steps.HandOffResult, error) {
 	if a.Temporal == nil {
-		return HandOffResult{}, invalid(ErrInvalidParams, nil, "this worker has no Temporal client to hand data on with")
+		return steps.HandOffResult{}, invalid(steps.ErrInvalidParams, nil, "this worker has no Temporal client to hand data on with")
 	}
 	target := handoff.Target{TaskQueue: activity.GetInfo(ctx).TaskQueue, Device: in.Device, SearchAttributes: in.SearchAttributes}
 	run, err := handoff.ToTicker(ctx, a.Temporal, target, in.Ticker, in.Data)
 	if err != nil {
-		return HandOffResult{}, err
+		return steps.HandOffResult{}, err
 	}
-	return HandOffResult{WorkflowID: pipeline.TickerWorkflowID(in.Ticker), RunID: run}, nil
+	return steps.HandOffResult{WorkflowID: pipeline.TickerWorkflowID(in.Ticker), RunID: run}, nil
 }

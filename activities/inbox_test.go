@@ -15,6 +15,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // signalCall is one SignalWithStartWorkflow the fake received.
@@ -409,7 +410,7 @@ func TestScanInboxWithoutTemporalClient(t *testing.T) {
 	h.acts.Temporal = nil
 	h.put("inbox/NFLX/a.csv", inboxCSV)
 	_, err := h.scan(pipeline.InboxInput{})
-	assertAppError(t, err, ErrInvalidParams)
+	assertAppError(t, err, steps.ErrInvalidParams)
 	if !h.exists("inbox/NFLX/a.csv") {
 		t.Fatal("the file was moved")
 	}
@@ -430,7 +431,7 @@ func TestRejectFilesMovesToRejectedWithTheReason(t *testing.T) {
 	h.put("inbox/NFLX/processed/"+shaA[:12]+"_a.csv", inboxCSV)
 	h.put("inbox/NFLX/b.csv", other)
 	h.put(pipeline.UploadKey("f00d"), "starter file")
-	in := RejectInput{
+	in := steps.RejectInput{
 		Files: []pipeline.NewData{
 			{SHA256: shaA, Name: "a.csv", InboxKey: "inbox/NFLX/a.csv", CSVKey: pipeline.UploadKey(shaA)},
 			{SHA256: shaB, Name: "b.csv", InboxKey: "inbox/NFLX/b.csv", CSVKey: pipeline.UploadKey(shaB)},
@@ -441,7 +442,7 @@ func TestRejectFilesMovesToRejectedWithTheReason(t *testing.T) {
 			{SHA256: shaA, Reason: "conflicts with days already present"},
 		},
 	}
-	var out RejectResult
+	var out steps.RejectResult
 	v, err := h.env().ExecuteActivity(h.acts.RejectFiles, in)
 	if err != nil {
 		t.Fatal(err)
@@ -495,7 +496,7 @@ func TestRejectFilesLeavesACorrectedFileOfTheSameName(t *testing.T) {
 	sha := blob.ContentHash([]byte(inboxCSV))
 	h.put("inbox/NFLX/processed/"+sha[:12]+"_a.csv", inboxCSV)
 	h.put("inbox/NFLX/a.csv", corrected)
-	in := RejectInput{Files: []pipeline.NewData{{SHA256: sha, Name: "a.csv", InboxKey: "inbox/NFLX/a.csv"}},
+	in := steps.RejectInput{Files: []pipeline.NewData{{SHA256: sha, Name: "a.csv", InboxKey: "inbox/NFLX/a.csv"}},
 		Why: []pipeline.FileOutcome{{SHA256: sha, Reason: "no new day"}}}
 	if _, err := h.env().ExecuteActivity(h.acts.RejectFiles, in); err != nil {
 		t.Fatal(err)

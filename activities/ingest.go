@@ -8,51 +8,38 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
-
-// IngestInput names an uploaded CSV and the ticker it holds.
-type IngestInput struct {
-	Ticker string `json:"ticker"`
-	CSVKey string `json:"csv_key"`
-}
-
-// IngestResult references the raw bars as Arrow, versioned by content.
-type IngestResult struct {
-	Raw       blob.Ref `json:"raw"`
-	FirstDate string   `json:"first_date"`
-	LastDate  string   `json:"last_date"`
-	Missing   int      `json:"missing"` // missing values in the file
-}
 
 // Ingest parses a CSV (Yahoo or Kaggle header, "null" = missing) into an
 // Arrow file at data/raw/<ticker>/<sha256>.arrow. The same bytes always give
 // the same version, stored once.
-func (a *Activities) Ingest(ctx context.Context, in IngestInput) (IngestResult, error) {
+func (a *Activities) Ingest(ctx context.Context, in steps.IngestInput) (steps.IngestResult, error) {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return IngestResult{}, invalid(ErrInvalidParams, err, "%v", err)
+		return steps.IngestResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
 	csv, err := a.readVerified(ctx, blob.Ref{Key: in.CSVKey})
 	if err != nil {
-		return IngestResult{}, err
+		return steps.IngestResult{}, err
 	}
 	bars, err := frame.ParseCSV(bytes.NewReader(csv), ticker)
 	if err != nil {
-		return IngestResult{}, invalid(ErrInvalidData, err, "parse %s: %v", in.CSVKey, err)
+		return steps.IngestResult{}, invalid(steps.ErrInvalidData, err, "parse %s: %v", in.CSVKey, err)
 	}
 	if err := checkChronological(bars); err != nil {
-		return IngestResult{}, invalid(ErrInvalidData, err, "%s: %v", in.CSVKey, err)
+		return steps.IngestResult{}, invalid(steps.ErrInvalidData, err, "%s: %v", in.CSVKey, err)
 	}
 	var buf bytes.Buffer
 	if err := frame.WriteBars(&buf, bars, a.Mem); err != nil {
-		return IngestResult{}, fmt.Errorf("encode raw bars: %w", err)
+		return steps.IngestResult{}, fmt.Errorf("encode raw bars: %w", err)
 	}
 	key := fmt.Sprintf("data/raw/%s/%s.arrow", ticker, blob.ContentHash(buf.Bytes()))
 	ref, err := a.putImmutable(ctx, key, buf.Bytes(), bars.Len())
 	if err != nil {
-		return IngestResult{}, err
+		return steps.IngestResult{}, err
 	}
-	return IngestResult{
+	return steps.IngestResult{
 		Raw:       ref,
 		FirstDate: bars.Date[0].Format("2006-01-02"),
 		LastDate:  bars.Date[bars.Len()-1].Format("2006-01-02"),

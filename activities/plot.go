@@ -6,66 +6,49 @@ import (
 	"sort"
 	"time"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/plots"
+	"github.com/finsight/finsight/internal/steps"
 )
-
-// PlotInput is what the data plots show: the raw bars, the cleaned splits
-// and the anomalies found.
-type PlotInput struct {
-	RunID     string             `json:"run_id"`
-	Raw       blob.Ref           `json:"raw"`
-	Cleaned   Splits             `json:"cleaned"`
-	Anomalies []pipeline.Anomaly `json:"anomalies"`
-	// AnomalyList, when set, is the whole list (Anomalies is its first few):
-	// every one is marked.
-	AnomalyList *blob.Ref `json:"anomaly_list,omitempty"`
-}
-
-// PlotResult lists the stored plots by name → URI.
-type PlotResult struct {
-	Plots map[string]string `json:"plots"`
-}
 
 // Plot draws the raw data (Open, Close, Volume), the refined data per split
 // (line, histogram, box plot) and the anomalies marked on the series, as
 // PNGs in runs/<id>/plots/data_*.png.
-func (a *Activities) Plot(ctx context.Context, in PlotInput) (PlotResult, error) {
+func (a *Activities) Plot(ctx context.Context, in steps.PlotInput) (steps.PlotResult, error) {
 	raw, err := a.readBars(ctx, in.Raw)
 	if err != nil {
-		return PlotResult{}, err
+		return steps.PlotResult{}, err
 	}
 	sets := map[string][]byte{}
 	rawSet, err := plots.RawSet(raw)
 	if err != nil {
-		return PlotResult{}, fmt.Errorf("raw plots: %w", err)
+		return steps.PlotResult{}, fmt.Errorf("raw plots: %w", err)
 	}
 	merge(sets, rawSet)
 	splits := map[string]*frame.Bars{}
-	for i, ref := range in.Cleaned.parts() {
+	for i, ref := range in.Cleaned.Parts() {
 		if splits[splitNames[i]], err = a.readBars(ctx, *ref); err != nil {
-			return PlotResult{}, err
+			return steps.PlotResult{}, err
 		}
 	}
 	refined, err := plots.RefinedSet(splits)
 	if err != nil {
-		return PlotResult{}, fmt.Errorf("refined plots: %w", err)
+		return steps.PlotResult{}, fmt.Errorf("refined plots: %w", err)
 	}
 	merge(sets, refined)
 	marked := in.Anomalies
 	if in.AnomalyList != nil && in.AnomalyList.Key != "" {
 		if marked, err = a.readAnomalies(ctx, *in.AnomalyList); err != nil {
-			return PlotResult{}, err
+			return steps.PlotResult{}, err
 		}
 	}
 	anomalies, err := plots.AnomalySet(raw, anomalyMarks(raw, marked))
 	if err != nil {
-		return PlotResult{}, fmt.Errorf("anomaly plot: %w", err)
+		return steps.PlotResult{}, fmt.Errorf("anomaly plot: %w", err)
 	}
 	merge(sets, anomalies)
-	out := PlotResult{Plots: map[string]string{}}
+	out := steps.PlotResult{Plots: map[string]string{}}
 	names := make([]string, 0, len(sets))
 	for n := range sets {
 		names = append(names, n)
@@ -73,7 +56,7 @@ func (a *Activities) Plot(ctx context.Context, in PlotInput) (PlotResult, error)
 	sort.Strings(names)
 	for _, n := range names {
 		if err := a.putRunFile(ctx, in.RunID, "plots/data_"+n, sets[n], out.Plots); err != nil {
-			return PlotResult{}, err
+			return steps.PlotResult{}, err
 		}
 	}
 	return out, nil

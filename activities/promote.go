@@ -14,18 +14,8 @@ import (
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/steps"
 )
-
-// PromoteInput is a freshly registered version and what it is judged on.
-type PromoteInput struct {
-	Ticker      string   `json:"ticker"`
-	RunID       string   `json:"run_id"`
-	Version     int      `json:"version"`
-	Predictions blob.Ref `json:"predictions"` // the new model's test predictions
-	Test        blob.Ref `json:"test"`        // the run's cleaned test bars
-	Margin      float64  `json:"margin"`      // allowed RMSE excess over naive (0.05 = 5%)
-	Force       bool     `json:"force"`
-}
 
 // promoteRounds bounds how many times Promote compares again after the
 // champion changed between its comparison and its alias move.
@@ -43,7 +33,7 @@ const promoteRounds = 10
 // compares with the new champion and tries again. A retry of a Promote
 // whose move already happened returns the decision it recorded instead of
 // judging again (and never compares the version with itself).
-func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Promotion, error) {
+func (a *Activities) Promote(ctx context.Context, in steps.PromoteInput) (pipeline.Promotion, error) {
 	reg := registry.Registry{Store: a.Store}
 	raw, err := a.readVerified(ctx, in.Predictions)
 	if err != nil {
@@ -51,7 +41,7 @@ func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Pro
 	}
 	preds, err := frame.ReadPredictions(bytes.NewReader(raw), a.Mem)
 	if err != nil {
-		return pipeline.Promotion{}, invalid(ErrCorrupt, err, "decode predictions: %v", err)
+		return pipeline.Promotion{}, invalid(steps.ErrCorrupt, err, "decode predictions: %v", err)
 	}
 	for range promoteRounds {
 		m, err := reg.Manifest(ctx, in.Ticker)
@@ -93,7 +83,7 @@ func (a *Activities) Promote(ctx context.Context, in PromoteInput) (pipeline.Pro
 
 // decide judges the new model against champion version champ (0 = none)
 // and picks the alias it gets.
-func (a *Activities) decide(ctx context.Context, reg registry.Registry, in PromoteInput, preds *frame.Predictions, champ int) (pipeline.Promotion, error) {
+func (a *Activities) decide(ctx context.Context, reg registry.Registry, in steps.PromoteInput, preds *frame.Predictions, champ int) (pipeline.Promotion, error) {
 	var champPred map[time.Time]float64
 	if champ != 0 {
 		var err error
@@ -117,7 +107,7 @@ func (a *Activities) decide(ctx context.Context, reg registry.Registry, in Promo
 
 // promotedBy finds the alias move this run made for its version, if an
 // earlier attempt of this Promote got that far.
-func promotedBy(m registry.Manifest, in PromoteInput) (registry.AliasMove, bool) {
+func promotedBy(m registry.Manifest, in steps.PromoteInput) (registry.AliasMove, bool) {
 	if in.RunID == "" {
 		return registry.AliasMove{}, false
 	}
@@ -135,7 +125,7 @@ func promotedBy(m registry.Manifest, in PromoteInput) (registry.AliasMove, bool)
 // move: its alias, reason and the champion it was compared with, with the
 // scores re-computed against that champion (the same model on the same
 // test days scores the same).
-func (a *Activities) recordedPromotion(ctx context.Context, reg registry.Registry, in PromoteInput, preds *frame.Predictions, move registry.AliasMove) (pipeline.Promotion, error) {
+func (a *Activities) recordedPromotion(ctx context.Context, reg registry.Registry, in steps.PromoteInput, preds *frame.Predictions, move registry.AliasMove) (pipeline.Promotion, error) {
 	compared := move.Compared
 	if compared == 0 && move.Alias == registry.Champion {
 		compared = move.Previous // a move recorded before Compared was
@@ -209,7 +199,7 @@ func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) pi
 func (a *Activities) championPredictions(ctx context.Context, reg registry.Registry, ticker string, version int, testRef blob.Ref) (map[time.Time]float64, error) {
 	champ, err := artifact.Load(ctx, reg, ticker, version, a.Device)
 	if errors.Is(err, artifact.ErrCorrupt) {
-		return nil, invalid(ErrCorrupt, err, "champion v%d: %v", version, err)
+		return nil, invalid(steps.ErrCorrupt, err, "champion v%d: %v", version, err)
 	}
 	if err != nil {
 		return nil, storeErr(err, "read champion v%d", version)
@@ -222,7 +212,7 @@ func (a *Activities) championPredictions(ctx context.Context, reg registry.Regis
 	}
 	w, err := prep.MakeWindows(test, t, lookback)
 	if err != nil {
-		return nil, invalid(ErrInvalidData, err, "champion v%d on this test split: %v", version, err)
+		return nil, invalid(steps.ErrInvalidData, err, "champion v%d on this test split: %v", version, err)
 	}
 	scaled, err := m.Predict(w.X)
 	if err != nil {

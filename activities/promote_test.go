@@ -20,6 +20,7 @@ import (
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 func preds(actual, model, naive []float64) (*frame.Predictions, []time.Time) {
@@ -117,24 +118,24 @@ func (s *hookStore) PutIfGen(ctx context.Context, key string, r io.Reader, gen s
 
 // trainedModel is one trained and evaluated model, not yet registered.
 type trainedModel struct {
-	train TrainResult
-	eval  EvaluateResult
+	train steps.TrainResult
+	eval  steps.EvaluateResult
 }
 
 // promotionModels trains three small models on one data set (in a store
 // of their own) and returns them worst first by test RMSE, with what a
 // registration needs.
-func promotionModels(t *testing.T) (base blob.Store, models []trainedModel, reg RegisterInput, test blob.Ref) {
+func promotionModels(t *testing.T) (base blob.Store, models []trainedModel, reg steps.RegisterInput, test blob.Ref) {
 	t.Helper()
 	h := newHarness(t)
 	ing, _, cl, sc, win := h.prepared(yahooCSV(200, 3), 10, prep.DefaultTransformSpec())
 	for seed, epochs := range []int{1, 3, 6} {
 		params := pipeline.ModelParams{Layers: 1, Units: 8, Epochs: epochs, BatchSize: 16, LearningRate: 0.01, Seed: int64(seed + 1)}
 		var m trainedModel
-		if err := h.run(h.acts.Train, TrainInput{RunID: fmt.Sprintf("train-%d", seed), Windows: win, Params: params}, &m.train); err != nil {
+		if err := h.run(h.acts.Train, steps.TrainInput{RunID: fmt.Sprintf("train-%d", seed), Windows: win, Params: params}, &m.train); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.run(h.acts.Evaluate, EvaluateInput{RunID: fmt.Sprintf("eval-%d", seed), Weights: m.train.Weights, Config: m.train.Config, Transform: sc.Transform, Test: win.Test}, &m.eval); err != nil {
+		if err := h.run(h.acts.Evaluate, steps.EvaluateInput{RunID: fmt.Sprintf("eval-%d", seed), Weights: m.train.Weights, Config: m.train.Config, Transform: sc.Transform, Test: win.Test}, &m.eval); err != nil {
 			t.Fatal(err)
 		}
 		models = append(models, m)
@@ -145,14 +146,14 @@ func promotionModels(t *testing.T) (base blob.Store, models []trainedModel, reg 
 			t.Fatalf("models score too alike to order: RMSE %v and %v", r0, r1)
 		}
 	}
-	reg = RegisterInput{Ticker: "T", Transform: sc.Transform, Lookback: 10, Horizon: 1, Raw: ing.Raw}
+	reg = steps.RegisterInput{Ticker: "T", Transform: sc.Transform, Lookback: 10, Horizon: 1, Raw: ing.Raw}
 	return h.acts.Store, models, reg, cl.Splits.Test
 }
 
 // promotionRegistry copies base into a fresh store behind a hookStore and
 // registers the models there as v1, v2, v3 (runs run-1…run-3), worst first;
 // it returns the activities and each version's PromoteInput (index = version).
-func promotionRegistry(t *testing.T, base blob.Store, models []trainedModel, reg RegisterInput, test blob.Ref) (*Activities, *hookStore, []PromoteInput) {
+func promotionRegistry(t *testing.T, base blob.Store, models []trainedModel, reg steps.RegisterInput, test blob.Ref) (*Activities, *hookStore, []steps.PromoteInput) {
 	t.Helper()
 	ctx := context.Background()
 	local, err := blob.NewLocal(t.TempDir())
@@ -178,11 +179,11 @@ func promotionRegistry(t *testing.T, base blob.Store, models []trainedModel, reg
 	acts := New(hs, gotch.CPU)
 	env.RegisterActivity(acts)
 	h := &harness{t: t, acts: acts, env: env}
-	ins := []PromoteInput{{}}
+	ins := []steps.PromoteInput{{}}
 	for i, m := range models {
 		in := reg
 		in.RunID, in.Weights, in.Config, in.Metrics = fmt.Sprintf("run-%d", i+1), m.train.Weights, m.train.Config, m.eval.Metrics
-		var res RegisterResult
+		var res steps.RegisterResult
 		if err := h.run(acts.Register, in, &res); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +191,7 @@ func promotionRegistry(t *testing.T, base blob.Store, models []trainedModel, reg
 			t.Fatalf("registered v%d, want v%d", res.Version, i+1)
 		}
 		// A margin this wide leaves the decisions to the champion comparisons.
-		ins = append(ins, PromoteInput{Ticker: "T", RunID: in.RunID, Version: res.Version, Predictions: m.eval.Predictions, Test: test, Margin: 1000})
+		ins = append(ins, steps.PromoteInput{Ticker: "T", RunID: in.RunID, Version: res.Version, Predictions: m.eval.Predictions, Test: test, Margin: 1000})
 	}
 	return acts, hs, ins
 }
@@ -274,7 +275,7 @@ func TestRetriedPromoteReturnsTheRecordedDecision(t *testing.T) {
 	}
 	forced := ins[1]
 	forced.RunID, forced.Force = "run-force", true
-	for i, in := range []PromoteInput{ins[3], ins[2], forced} {
+	for i, in := range []steps.PromoteInput{ins[3], ins[2], forced} {
 		// v3 becomes champion over v1, v2 challenger against v3, and v1 is
 		// forced back over v3.
 		v := in.Version

@@ -10,6 +10,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // derivedKey names a step's output by what it was computed from, so the same
@@ -47,7 +48,7 @@ func (a *Activities) readVerified(ctx context.Context, ref blob.Ref) ([]byte, er
 	}
 	if ref.SHA256 != "" {
 		if got := blob.ContentHash(b); got != ref.SHA256 {
-			return nil, invalid(ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
+			return nil, invalid(steps.ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
 		}
 	}
 	return b, nil
@@ -61,7 +62,7 @@ func (a *Activities) readBars(ctx context.Context, ref blob.Ref) (*frame.Bars, e
 	defer closeFn()
 	bars, err := frame.ReadBars(f, a.Mem)
 	if err != nil {
-		return nil, invalid(ErrCorrupt, err, "decode bars %s: %v", ref.Key, err)
+		return nil, invalid(steps.ErrCorrupt, err, "decode bars %s: %v", ref.Key, err)
 	}
 	return bars, nil
 }
@@ -87,7 +88,7 @@ func (a *Activities) readWindows(ctx context.Context, ref blob.Ref) (*frame.Wind
 	defer closeFn()
 	w, err := frame.ReadWindows(f, a.Mem)
 	if err != nil {
-		return nil, invalid(ErrCorrupt, err, "decode windows %s: %v", ref.Key, err)
+		return nil, invalid(steps.ErrCorrupt, err, "decode windows %s: %v", ref.Key, err)
 	}
 	return w, nil
 }
@@ -111,7 +112,7 @@ func (a *Activities) readJSON(ctx context.Context, ref blob.Ref, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return invalid(ErrCorrupt, err, "decode %s: %v", ref.Key, err)
+		return invalid(steps.ErrCorrupt, err, "decode %s: %v", ref.Key, err)
 	}
 	return nil
 }

@@ -8,42 +8,11 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/model"
 )
-
-// RegisterInput is everything that makes up a model artifact.
-type RegisterInput struct {
-	Ticker    string               `json:"ticker"`
-	RunID     string               `json:"run_id"`
-	Weights   blob.Ref             `json:"weights"`
-	Transform blob.Ref             `json:"transform"`
-	Config    model.Config         `json:"config"`
-	Lookback  int                  `json:"lookback"`
-	Horizon   int                  `json:"horizon"`
-	Params    pipeline.ModelParams `json:"params"`
-	Metrics   metrics.TestSummary  `json:"metrics"`
-	Raw       blob.Ref             `json:"raw"`
-	CSVKey    string               `json:"csv_key"`
-	// Retrain: what the model was retrained from (nil for a training run).
-	Retrain *RetrainLineage `json:"retrain,omitempty"`
-}
-
-// RetrainLineage names a retrained model's parents.
-type RetrainLineage struct {
-	BaseVersion int        `json:"base_version"`
-	Mode        string     `json:"mode"`
-	Parents     []blob.Ref `json:"parents"` // raw versions merged: the base's, then each new file's
-	Files       []string   `json:"files"`   // the new CSVs in the store
-}
-
-// RegisterResult is the version the model got.
-type RegisterResult struct {
-	Version int    `json:"version"`
-	URI     string `json:"uri"`
-}
 
 // lineage records where a model's data came from.
 type lineage struct {
@@ -53,20 +22,20 @@ type lineage struct {
 	Params pipeline.ModelParams `json:"params"`
 	// Retrain is set for retrained models: the base version, the mode and
 	// every raw parent of Raw.
-	Retrain *RetrainLineage `json:"retrain,omitempty"`
+	Retrain *steps.RetrainLineage `json:"retrain,omitempty"`
 }
 
 // Register saves weights, scaler, config, metrics and lineage as the next
 // version of the ticker's model and makes it the latest. Registering the
 // same run twice (a retry) returns the version it already has.
-func (a *Activities) Register(ctx context.Context, in RegisterInput) (RegisterResult, error) {
+func (a *Activities) Register(ctx context.Context, in steps.RegisterInput) (steps.RegisterResult, error) {
 	weights, err := a.readVerified(ctx, in.Weights)
 	if err != nil {
-		return RegisterResult{}, err
+		return steps.RegisterResult{}, err
 	}
 	transform, err := a.readVerified(ctx, in.Transform)
 	if err != nil {
-		return RegisterResult{}, err
+		return steps.RegisterResult{}, err
 	}
 	files := map[string][]byte{registry.FileWeights: weights, registry.FileScaler: transform}
 	for name, v := range map[string]any{
@@ -76,14 +45,14 @@ func (a *Activities) Register(ctx context.Context, in RegisterInput) (RegisterRe
 	} {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
-			return RegisterResult{}, fmt.Errorf("encode %s: %w", name, err)
+			return steps.RegisterResult{}, fmt.Errorf("encode %s: %w", name, err)
 		}
 		files[name] = b
 	}
 	v := registry.Version{RunID: in.RunID, CreatedAt: activity.GetInfo(ctx).StartedTime.UTC(), DataSHA256: in.Raw.SHA256, Metrics: in.Metrics}
 	got, err := registry.Registry{Store: a.Store}.Register(ctx, in.Ticker, v, files)
 	if err != nil {
-		return RegisterResult{}, err
+		return steps.RegisterResult{}, err
 	}
-	return RegisterResult{Version: got.Version, URI: a.Store.URI(registry.Dir(in.Ticker, got.Version))}, nil
+	return steps.RegisterResult{Version: got.Version, URI: a.Store.URI(registry.Dir(in.Ticker, got.Version))}, nil
 }

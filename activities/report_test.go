@@ -8,6 +8,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // The workflow renders the report before it saves the finished record, so
@@ -17,13 +18,13 @@ func TestReportRendersTheRecordItIsGiven(t *testing.T) {
 	h := newHarness(t)
 	start := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	rec := runs.Record{ID: "run-report", Ticker: "NFLX", Status: runs.StatusRunning, Stage: "promote", StartedAt: start}
-	var saved SaveRunResult
+	var saved steps.SaveRunResult
 	if err := h.run(h.acts.SaveRun, rec, &saved); err != nil {
 		t.Fatal(err)
 	}
-	page := func(in ReportInput) string {
+	page := func(in steps.ReportInput) string {
 		t.Helper()
-		var out ReportResult
+		var out steps.ReportResult
 		if err := h.run(h.acts.Report, in, &out); err != nil {
 			t.Fatal(err)
 		}
@@ -36,11 +37,11 @@ func TestReportRendersTheRecordItIsGiven(t *testing.T) {
 		}
 		return string(html)
 	}
-	if html := page(ReportInput{RunID: rec.ID}); !strings.Contains(html, "Status <b>running</b>") {
+	if html := page(steps.ReportInput{RunID: rec.ID}); !strings.Contains(html, "Status <b>running</b>") {
 		t.Fatalf("without a record the saved one is rendered; page:\n%s", html)
 	}
 	final := runs.Final{Status: runs.StatusCompleted, FinishedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-	if html := page(ReportInput{RunID: rec.ID, Final: &final}); !strings.Contains(html, "Status <b>completed</b>") {
+	if html := page(steps.ReportInput{RunID: rec.ID, Final: &final}); !strings.Contains(html, "Status <b>completed</b>") {
 		t.Fatalf("the saved record is not rendered with the given outcome; page:\n%s", html)
 	}
 }

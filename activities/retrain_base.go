@@ -10,17 +10,9 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/model"
 )
-
-// ErrNoModel: a retrain asked for a ticker that has no registered version.
-const ErrNoModel = "NoModel"
-
-// ResolveBaseInput names the ticker to retrain.
-type ResolveBaseInput struct {
-	Ticker  string `json:"ticker"`
-	Version int    `json:"version,omitempty"` // this version (0: the champion, else the latest)
-}
 
 // ResolveBase finds the version a retrain starts from: the one asked for,
 // else the ticker's champion or, when no version has beaten naive yet, its
@@ -28,11 +20,11 @@ type ResolveBaseInput struct {
 // that version was trained on and with (raw data, training split, weights,
 // transform, hyperparameters, cleaning). A ticker with no version fails
 // with the non-retryable NoModel error.
-func (a *Activities) ResolveBase(ctx context.Context, in ResolveBaseInput) (pipeline.BaseModel, error) {
+func (a *Activities) ResolveBase(ctx context.Context, in steps.ResolveBaseInput) (pipeline.BaseModel, error) {
 	reg := registry.Registry{Store: a.Store}
 	m, err := reg.Manifest(ctx, in.Ticker)
 	if errors.Is(err, registry.ErrNoModel) || (err == nil && len(m.Versions) == 0) {
-		return pipeline.BaseModel{}, invalid(ErrNoModel, err,
+		return pipeline.BaseModel{}, invalid(steps.ErrNoModel, err,
 			"%s has no registered model to retrain: train one first (starter train --ticker %s --csv FILE)", in.Ticker, in.Ticker)
 	}
 	if err != nil {
@@ -43,7 +35,7 @@ func (a *Activities) ResolveBase(ctx context.Context, in ResolveBaseInput) (pipe
 	switch {
 	case in.Version > 0:
 		if v, ok = m.Version(in.Version); !ok {
-			return pipeline.BaseModel{}, invalid(ErrNotFound, nil, "%s has no v%d to retrain (latest is v%d)", in.Ticker, in.Version, m.Versions[len(m.Versions)-1].Version)
+			return pipeline.BaseModel{}, invalid(steps.ErrNotFound, nil, "%s has no v%d to retrain (latest is v%d)", in.Ticker, in.Version, m.Versions[len(m.Versions)-1].Version)
 		}
 		why = "asked for (--base)"
 	case !ok:
@@ -89,12 +81,12 @@ func (a *Activities) readBaseArtifact(ctx context.Context, reg registry.Registry
 			return storeErr(err, "base model %s v%d", ticker, base.Version)
 		}
 		if err := json.Unmarshal(b, dst); err != nil {
-			return invalid(ErrCorrupt, err, "base model %s v%d %s: %v", ticker, base.Version, name, err)
+			return invalid(steps.ErrCorrupt, err, "base model %s v%d %s: %v", ticker, base.Version, name, err)
 		}
 	}
 	base.Lookback, base.Horizon, base.Raw, base.Params = cfg.Lookback, cfg.Horizon, lin.Raw, lin.Params
 	if base.Raw.Key == "" {
-		return invalid(ErrCorrupt, nil, "base model %s v%d names no raw data in its lineage", ticker, base.Version)
+		return invalid(steps.ErrCorrupt, nil, "base model %s v%d names no raw data in its lineage", ticker, base.Version)
 	}
 	return nil
 }
@@ -112,7 +104,7 @@ func (a *Activities) readBaseRun(ctx context.Context, base *pipeline.BaseModel) 
 			base.Clean, base.Validate = r.Base.Clean, r.Base.Validate
 		}
 	case err == nil || errors.Is(err, runs.ErrNotFound) || errors.Is(err, blob.ErrNotFound):
-		s, err := a.Split(ctx, SplitInput{Raw: base.Raw, Fractions: prep.DefaultFractions})
+		s, err := a.Split(ctx, steps.SplitInput{Raw: base.Raw, Fractions: prep.DefaultFractions})
 		if err != nil {
 			return err
 		}

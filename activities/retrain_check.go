@@ -6,35 +6,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/internal/validate"
 )
-
-// NewFile is one ingested new file of a retrain.
-type NewFile struct {
-	Name   string   `json:"name"`
-	SHA256 string   `json:"sha256"`
-	Raw    blob.Ref `json:"raw"`
-}
-
-// CheckNewDataInput is the base model and the new files to check against it.
-type CheckNewDataInput struct {
-	Base           pipeline.BaseModel `json:"base"`
-	Files          []NewFile          `json:"files"`
-	Config         validate.Config    `json:"config"`
-	DriftThreshold float64            `json:"drift_threshold"`
-}
-
-// CheckNewDataResult says which files may be merged (in date order) and
-// how far the accepted new days drift from the base's training data.
-type CheckNewDataResult struct {
-	Files    []pipeline.FileOutcome `json:"files"`    // in date order
-	Accepted []blob.Ref             `json:"accepted"` // raw refs, in date order
-	Drift    pipeline.Drift         `json:"drift"`
-}
 
 // CheckNewData validates new files against the data the base model saw:
 // the daily-bar rules and the training schema (a critical finding rejects
@@ -43,24 +20,24 @@ type CheckNewDataResult struct {
 // Then it measures drift of the accepted new days' returns (Jensen–Shannon
 // divergence and Kolmogorov–Smirnov test per return column) against the
 // base's training split. Files are taken in order of their first date.
-func (a *Activities) CheckNewData(ctx context.Context, in CheckNewDataInput) (CheckNewDataResult, error) {
+func (a *Activities) CheckNewData(ctx context.Context, in steps.CheckNewDataInput) (steps.CheckNewDataResult, error) {
 	if err := in.Config.Validate(); err != nil {
-		return CheckNewDataResult{}, invalid(ErrInvalidParams, err, "%v", err)
+		return steps.CheckNewDataResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
 	train, err := a.readBars(ctx, in.Base.Train)
 	if err != nil {
-		return CheckNewDataResult{}, err
+		return steps.CheckNewDataResult{}, err
 	}
 	acc, err := a.readBars(ctx, in.Base.Raw)
 	if err != nil {
-		return CheckNewDataResult{}, err
+		return steps.CheckNewDataResult{}, err
 	}
 	files, err := a.readNewFiles(ctx, in.Files)
 	if err != nil {
-		return CheckNewDataResult{}, err
+		return steps.CheckNewDataResult{}, err
 	}
 	schema, trainStats := validate.InferSchema(train), validate.Describe(train, in.Config.Bins)
-	out := CheckNewDataResult{}
+	out := steps.CheckNewDataResult{}
 	for _, nf := range files {
 		f, b := nf.NewFile, nf.bars
 		o := pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw, Rows: b.Len(),
@@ -83,12 +60,12 @@ func (a *Activities) CheckNewData(ctx context.Context, in CheckNewDataInput) (Ch
 
 // newFileBars is a new file with its bars.
 type newFileBars struct {
-	NewFile
+	steps.NewFile
 	bars *frame.Bars
 }
 
 // readNewFiles reads each file's bars, ordered by first date.
-func (a *Activities) readNewFiles(ctx context.Context, in []NewFile) ([]newFileBars, error) {
+func (a *Activities) readNewFiles(ctx context.Context, in []steps.NewFile) ([]newFileBars, error) {
 	out := make([]newFileBars, 0, len(in))
 	for _, f := range in {
 		b, err := a.readBars(ctx, f.Raw)
@@ -96,7 +73,7 @@ func (a *Activities) readNewFiles(ctx context.Context, in []NewFile) ([]newFileB
 			return nil, err
 		}
 		if b.Len() == 0 {
-			return nil, invalid(ErrInvalidData, nil, "%s has no rows", f.Name)
+			return nil, invalid(steps.ErrInvalidData, nil, "%s has no rows", f.Name)
 		}
 		out = append(out, newFileBars{f, b})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/sharedtest"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/internal/validate"
 )
 
@@ -56,15 +57,15 @@ func newCheckHarness(t *testing.T) *checkHarness {
 	h := &checkHarness{harness: newHarness(t)}
 	h.nflx = readSharedCSV(t, "single", "NFLX.csv")
 	h.new = readSharedCSV(t, "NFLX_2022_new.csv")
-	var ing IngestResult
-	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "NFLX", CSVKey: h.upload(h.nflx.between("", "2021-12-31").String())}, &ing); err != nil {
+	var ing steps.IngestResult
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "NFLX", CSVKey: h.upload(h.nflx.between("", "2021-12-31").String())}, &ing); err != nil {
 		t.Fatal(err)
 	}
 	if ing.LastDate != "2021-12-31" {
 		t.Fatalf("base ends %s", ing.LastDate)
 	}
-	var sp Splits
-	if err := h.run(h.acts.Split, SplitInput{Raw: ing.Raw, Fractions: prep.DefaultFractions}, &sp); err != nil {
+	var sp steps.Splits
+	if err := h.run(h.acts.Split, steps.SplitInput{Raw: ing.Raw, Fractions: prep.DefaultFractions}, &sp); err != nil {
 		t.Fatal(err)
 	}
 	h.base = pipeline.BaseModel{Raw: ing.Raw, Train: sp.Train, LastDate: "2021-12-31"}
@@ -72,19 +73,19 @@ func newCheckHarness(t *testing.T) *checkHarness {
 }
 
 // file ingests csv as a new file of the retrain.
-func (h *checkHarness) file(name, csv string) NewFile {
+func (h *checkHarness) file(name, csv string) steps.NewFile {
 	h.t.Helper()
-	var ing IngestResult
-	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "NFLX", CSVKey: h.upload(csv)}, &ing); err != nil {
+	var ing steps.IngestResult
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "NFLX", CSVKey: h.upload(csv)}, &ing); err != nil {
 		h.t.Fatalf("ingest %s: %v", name, err)
 	}
-	return NewFile{Name: name, SHA256: blob.ContentHash([]byte(csv)), Raw: ing.Raw}
+	return steps.NewFile{Name: name, SHA256: blob.ContentHash([]byte(csv)), Raw: ing.Raw}
 }
 
-func (h *checkHarness) check(files ...NewFile) CheckNewDataResult {
+func (h *checkHarness) check(files ...steps.NewFile) steps.CheckNewDataResult {
 	h.t.Helper()
-	var out CheckNewDataResult
-	in := CheckNewDataInput{Base: h.base, Files: files, Config: validate.DefaultConfig(), DriftThreshold: 0.1}
+	var out steps.CheckNewDataResult
+	in := steps.CheckNewDataInput{Base: h.base, Files: files, Config: validate.DefaultConfig(), DriftThreshold: 0.1}
 	if err := h.run(h.acts.CheckNewData, in, &out); err != nil {
 		h.t.Fatal(err)
 	}
@@ -237,10 +238,10 @@ func TestCheckNewDataAcceptedDaysAreNotNewForALaterFile(t *testing.T) {
 
 func TestCheckNewDataRejectsABadConfig(t *testing.T) {
 	h := newCheckHarness(t)
-	in := CheckNewDataInput{Base: h.base, Files: []NewFile{h.file("NFLX_2022_new.csv", h.new.String())},
+	in := steps.CheckNewDataInput{Base: h.base, Files: []steps.NewFile{h.file("NFLX_2022_new.csv", h.new.String())},
 		Config: validate.Config{KSPValue: 2}}
-	var out CheckNewDataResult
-	assertAppError(t, h.run(h.acts.CheckNewData, in, &out), ErrInvalidParams)
+	var out steps.CheckNewDataResult
+	assertAppError(t, h.run(h.acts.CheckNewData, in, &out), steps.ErrInvalidParams)
 }
 
 func TestCheckNewDataRejectsACriticalAnomaly(t *testing.T) {

@@ -8,43 +8,28 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/steps"
 )
-
-// MergeInput is the base's raw data and the accepted new files, in date
-// order.
-type MergeInput struct {
-	Ticker string     `json:"ticker"`
-	Base   blob.Ref   `json:"base"`
-	Files  []blob.Ref `json:"files"`
-}
-
-// MergeResult is the new raw version and what it holds.
-type MergeResult struct {
-	Raw     blob.Ref   `json:"raw"`
-	Parents []blob.Ref `json:"parents"`  // the base's raw, then each file's
-	NewFrom string     `json:"new_from"` // the first day the base did not have
-	NewRows int        `json:"new_rows"`
-}
 
 // Merge writes a new raw version data/raw/<ticker>/<sha256>.arrow: the
 // base's rows plus the new files' new days, in date order, with a lineage
 // (in the Arrow metadata) that names every parent. Days present twice must
 // agree (CheckNewData rejected files that do not); a disagreement here
 // fails the step rather than overwrite anything.
-func (a *Activities) Merge(ctx context.Context, in MergeInput) (MergeResult, error) {
+func (a *Activities) Merge(ctx context.Context, in steps.MergeInput) (steps.MergeResult, error) {
 	acc, err := a.readBars(ctx, in.Base)
 	if err != nil {
-		return MergeResult{}, err
+		return steps.MergeResult{}, err
 	}
-	out := MergeResult{Parents: append([]blob.Ref{in.Base}, in.Files...)}
+	out := steps.MergeResult{Parents: append([]blob.Ref{in.Base}, in.Files...)}
 	for _, ref := range in.Files {
 		b, err := a.readBars(ctx, ref)
 		if err != nil {
-			return MergeResult{}, err
+			return steps.MergeResult{}, err
 		}
 		merged, rep, err := prep.Merge(acc, b)
 		if err != nil {
-			return MergeResult{}, invalid(ErrInvalidData, err, "merge %s: %v", ref.Key, err)
+			return steps.MergeResult{}, invalid(steps.ErrInvalidData, err, "merge %s: %v", ref.Key, err)
 		}
 		if rep.First != "" && (out.NewFrom == "" || rep.First < out.NewFrom) {
 			out.NewFrom = rep.First
@@ -53,16 +38,16 @@ func (a *Activities) Merge(ctx context.Context, in MergeInput) (MergeResult, err
 		acc = merged
 	}
 	if out.NewRows == 0 {
-		return MergeResult{}, invalid(ErrInvalidData, nil, "the new files add no day to %s", in.Base.Key)
+		return steps.MergeResult{}, invalid(steps.ErrInvalidData, nil, "the new files add no day to %s", in.Base.Key)
 	}
 	acc.Lineage = lineageJSON("merge", nil, out.Parents...)
 	var buf bytes.Buffer
 	if err := frame.WriteBars(&buf, acc, a.Mem); err != nil {
-		return MergeResult{}, fmt.Errorf("encode merged bars: %w", err)
+		return steps.MergeResult{}, fmt.Errorf("encode merged bars: %w", err)
 	}
 	key := fmt.Sprintf("data/raw/%s/%s.arrow", in.Ticker, blob.ContentHash(buf.Bytes()))
 	if out.Raw, err = a.putImmutable(ctx, key, buf.Bytes(), acc.Len()); err != nil {
-		return MergeResult{}, err
+		return steps.MergeResult{}, err
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 type harness struct {
@@ -97,8 +98,8 @@ func TestIngestBothHeadersAndNullRows(t *testing.T) {
 		{"kaggle with empty field", "AAL", kaggle, 3, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var res IngestResult
-			if err := h.run(h.acts.Ingest, IngestInput{Ticker: tc.ticker, CSVKey: h.upload(tc.csv)}, &res); err != nil {
+			var res steps.IngestResult
+			if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: tc.ticker, CSVKey: h.upload(tc.csv)}, &res); err != nil {
 				t.Fatal(err)
 			}
 			if res.Raw.Rows != tc.rows || res.Missing != tc.missing {
@@ -121,11 +122,11 @@ func TestIngestBothHeadersAndNullRows(t *testing.T) {
 func TestIngestSameBytesGiveOneVersion(t *testing.T) {
 	h := newHarness(t)
 	key := h.upload(yahooCSV(20))
-	var a, b IngestResult
-	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: key}, &a); err != nil {
+	var a, b steps.IngestResult
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: key}, &a); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: key}, &b); err != nil {
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: key}, &b); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := h.acts.Store.List(context.Background(), "data/raw/X/")
@@ -140,38 +141,38 @@ func TestIngestSameBytesGiveOneVersion(t *testing.T) {
 func TestIngestRejectsBadInput(t *testing.T) {
 	h := newHarness(t)
 	backwards := "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-03,1,1,1,1,1,1\n2020-01-02,1,1,1,1,1,1\n"
-	var res IngestResult
-	err := h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: h.upload(backwards)}, &res)
-	assertAppError(t, err, ErrInvalidData)
+	var res steps.IngestResult
+	err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: h.upload(backwards)}, &res)
+	assertAppError(t, err, steps.ErrInvalidData)
 	if !strings.Contains(err.Error(), "strictly increasing") {
 		t.Fatalf("error does not say why: %v", err)
 	}
-	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: h.upload("Date,Close\n")}, &res), ErrInvalidData)
-	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "X", CSVKey: "uploads/missing.csv"}, &res), ErrNotFound)
-	assertAppError(t, h.run(h.acts.Ingest, IngestInput{Ticker: "../x", CSVKey: "uploads/missing.csv"}, &res), ErrInvalidParams)
+	assertAppError(t, h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: h.upload("Date,Close\n")}, &res), steps.ErrInvalidData)
+	assertAppError(t, h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: "uploads/missing.csv"}, &res), steps.ErrNotFound)
+	assertAppError(t, h.run(h.acts.Ingest, steps.IngestInput{Ticker: "../x", CSVKey: "uploads/missing.csv"}, &res), steps.ErrInvalidParams)
 }
 
 // prepared runs ingest → split → clean → scale → window on an in-test CSV.
-func (h *harness) prepared(csv string, lookback int, spec prep.TransformSpec) (IngestResult, Splits, CleanResult, ScaleResult, Splits) {
+func (h *harness) prepared(csv string, lookback int, spec prep.TransformSpec) (steps.IngestResult, steps.Splits, steps.CleanResult, steps.ScaleResult, steps.Splits) {
 	h.t.Helper()
-	var ing IngestResult
-	if err := h.run(h.acts.Ingest, IngestInput{Ticker: "T", CSVKey: h.upload(csv)}, &ing); err != nil {
+	var ing steps.IngestResult
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "T", CSVKey: h.upload(csv)}, &ing); err != nil {
 		h.t.Fatal(err)
 	}
-	var sp Splits
-	if err := h.run(h.acts.Split, SplitInput{Raw: ing.Raw, Fractions: prep.DefaultFractions}, &sp); err != nil {
+	var sp steps.Splits
+	if err := h.run(h.acts.Split, steps.SplitInput{Raw: ing.Raw, Fractions: prep.DefaultFractions}, &sp); err != nil {
 		h.t.Fatal(err)
 	}
-	var cl CleanResult
-	if err := h.run(h.acts.Clean, CleanInput{Splits: sp, Spec: prep.DefaultCleanSpec()}, &cl); err != nil {
+	var cl steps.CleanResult
+	if err := h.run(h.acts.Clean, steps.CleanInput{Splits: sp, Spec: prep.DefaultCleanSpec()}, &cl); err != nil {
 		h.t.Fatal(err)
 	}
-	var sc ScaleResult
-	if err := h.run(h.acts.Scale, ScaleInput{Splits: cl.Splits, Spec: spec, Horizon: 1}, &sc); err != nil {
+	var sc steps.ScaleResult
+	if err := h.run(h.acts.Scale, steps.ScaleInput{Splits: cl.Splits, Spec: spec, Horizon: 1}, &sc); err != nil {
 		h.t.Fatal(err)
 	}
-	var win Splits
-	if err := h.run(h.acts.Window, WindowInput{Transform: sc.Transform, Splits: cl.Splits, Lookback: lookback}, &win); err != nil {
+	var win steps.Splits
+	if err := h.run(h.acts.Window, steps.WindowInput{Transform: sc.Transform, Splits: cl.Splits, Lookback: lookback}, &win); err != nil {
 		h.t.Fatal(err)
 	}
 	return ing, sp, cl, sc, win
@@ -281,15 +282,15 @@ func TestTrainEvaluateRegister(t *testing.T) {
 	ctx := context.Background()
 	ing, _, _, sc, win := h.prepared(yahooCSV(200, 3), 10, prep.DefaultTransformSpec())
 	params := pipeline.ModelParams{Layers: 1, Units: 8, Epochs: 2, BatchSize: 16, LearningRate: 0.01, Seed: 1}
-	var tr TrainResult
-	if err := h.run(h.acts.Train, TrainInput{RunID: "run-1", Windows: win, Params: params}, &tr); err != nil {
+	var tr steps.TrainResult
+	if err := h.run(h.acts.Train, steps.TrainInput{RunID: "run-1", Windows: win, Params: params}, &tr); err != nil {
 		t.Fatal(err)
 	}
 	if len(tr.Curve) != 2 || tr.Config.Units != 8 || tr.Config.Lookback != 9 { // 10 days of Opens = 9 returns
 		t.Fatalf("train result %+v", tr)
 	}
-	var ev EvaluateResult
-	if err := h.run(h.acts.Evaluate, EvaluateInput{RunID: "run-1", Weights: tr.Weights, Config: tr.Config, Transform: sc.Transform, Test: win.Test}, &ev); err != nil {
+	var ev steps.EvaluateResult
+	if err := h.run(h.acts.Evaluate, steps.EvaluateInput{RunID: "run-1", Weights: tr.Weights, Config: tr.Config, Transform: sc.Transform, Test: win.Test}, &ev); err != nil {
 		t.Fatal(err)
 	}
 	tw, err := h.acts.readWindows(ctx, win.Test)
@@ -306,9 +307,9 @@ func TestTrainEvaluateRegister(t *testing.T) {
 	if math.IsNaN(ev.Metrics.TestRMSE) || ev.Metrics.TestRMSE <= 0 {
 		t.Fatalf("model RMSE %v", ev.Metrics.TestRMSE)
 	}
-	in := RegisterInput{Ticker: "T", RunID: "run-1", Weights: tr.Weights, Transform: sc.Transform, Config: tr.Config,
+	in := steps.RegisterInput{Ticker: "T", RunID: "run-1", Weights: tr.Weights, Transform: sc.Transform, Config: tr.Config,
 		Horizon: 1, Params: params, Metrics: ev.Metrics, Raw: ing.Raw}
-	var reg, again RegisterResult
+	var reg, again steps.RegisterResult
 	if err := h.run(h.acts.Register, in, &reg); err != nil {
 		t.Fatal(err)
 	}
@@ -338,5 +339,5 @@ func TestReadVerifiedRejectsTamperedObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = h.acts.readVerified(ctx, ref)
-	assertAppError(t, err, ErrCorrupt)
+	assertAppError(t, err, steps.ErrCorrupt)
 }

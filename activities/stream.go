@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // putStream writes what encode produces under key, streaming it into the
@@ -73,7 +74,7 @@ func (a *Activities) openVerified(ctx context.Context, ref blob.Ref) (f *os.File
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); ref.SHA256 != "" && got != ref.SHA256 {
 		closeFn()
-		return nil, nil, invalid(ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
+		return nil, nil, invalid(steps.ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		closeFn()

@@ -17,12 +17,10 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/model"
+	"github.com/finsight/finsight/model/arch"
 )
-
-// ErrDiverged is the non-retryable error type of a training run whose loss
-// became NaN or infinite: training is seeded, so a retry diverges again.
-const ErrDiverged = "Diverged"
 
 // diverged maps a Fit error caused by a diverging loss to a non-retryable
 // ErrDiverged application error; what prefixes the message. It returns nil
@@ -31,27 +29,7 @@ func diverged(err error, what string) error {
 	if !errors.Is(err, model.ErrDiverged) {
 		return nil
 	}
-	return temporal.NewNonRetryableApplicationError(what+err.Error(), ErrDiverged, err)
-}
-
-// TrainInput is the windowed data and the model settings of one run.
-type TrainInput struct {
-	RunID   string               `json:"run_id"`
-	Windows Splits               `json:"windows"`
-	Params  pipeline.ModelParams `json:"params"`
-	// Init warm-starts from these weights (a registered model's, when
-	// fine-tuning) instead of random ones; the architecture must match.
-	Init *blob.Ref `json:"init,omitempty"`
-}
-
-// TrainResult references the trained weights and the learning curve.
-type TrainResult struct {
-	Weights blob.Ref             `json:"weights"`
-	Config  model.Config         `json:"config"`
-	Curve   []pipeline.EpochLoss `json:"curve"`
-	// TrainingRun (attempt, epochs resumed and run, best epoch, early
-	// stop) is the contract's own type; its fields are inline in JSON.
-	pipeline.TrainingRun
+	return temporal.NewNonRetryableApplicationError(what+err.Error(), steps.ErrDiverged, err)
 }
 
 // TrainProgress is the activity's heartbeat: where training is.
@@ -60,11 +38,6 @@ type TrainProgress struct {
 	ResumedFrom int    `json:"resumed_from"`
 	Phase       string `json:"phase,omitempty"` // before the first batch and after the last: what it is doing
 }
-
-// ErrWorkerStopped is the retryable error type of a training attempt that
-// stopped because its worker was shutting down (a deploy): it saved a
-// checkpoint first, and the next attempt, on any worker, resumes from it.
-const ErrWorkerStopped = "WorkerStopped"
 
 // Train fits the LSTM on the training windows, scoring the validation
 // windows after every epoch.
@@ -79,38 +52,38 @@ const ErrWorkerStopped = "WorkerStopped"
 //   - When its worker is stopping it checkpoints mid-epoch and ends with a
 //     retryable WorkerStopped error; the next worker resumes at the batch.
 //   - The trained weights are keyed by their content.
-func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, error) {
+func (a *Activities) Train(ctx context.Context, in steps.TrainInput) (steps.TrainResult, error) {
 	p := in.Params
 	params := model.TrainParams{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate,
 		ClipNorm: p.ClipNorm, LRDecay: p.LRDecay, Patience: p.Patience}
 	if err := params.Validate(); err != nil {
-		return TrainResult{}, invalid(ErrInvalidParams, err, "%v", err)
+		return steps.TrainResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
 	hb := startHeartbeat(ctx, TrainProgress{Phase: "reading windows"})
 	defer hb.end()
 	m, train, val, err := a.modelForWindows(ctx, in.Windows, p, "")
 	if err != nil {
-		return TrainResult{}, err
+		return steps.TrainResult{}, err
 	}
 	if in.Init != nil {
 		hb.set(TrainProgress{Phase: "loading initial weights"})
 		if m, err = a.warmStart(ctx, m, *in.Init); err != nil {
-			return TrainResult{}, err
+			return steps.TrainResult{}, err
 		}
 	}
 	defer m.Close()
 	info := activity.GetInfo(ctx)
 	ckpts, err := checkpointsOf(in, info.WorkflowExecution.RunID)
 	if err != nil {
-		return TrainResult{}, err
+		return steps.TrainResult{}, err
 	}
 	hb.set(TrainProgress{Phase: "loading checkpoint"})
 	resume, err := a.loadCheckpoint(ctx, ckpts)
 	if err != nil {
-		return TrainResult{}, err
+		return steps.TrainResult{}, err
 	}
 	ckptKey := ckpts.attempt(info.Attempt)
-	out := TrainResult{Config: m.Config(), TrainingRun: pipeline.TrainingRun{Attempt: info.Attempt}}
+	out := steps.TrainResult{Config: m.Config(), TrainingRun: pipeline.TrainingRun{Attempt: info.Attempt}}
 	if resume != nil {
 		out.ResumedFrom = resume.Epoch
 		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "batch", resume.Batch, "attempt", info.Attempt)
@@ -132,17 +105,17 @@ func (a *Activities) Train(ctx context.Context, in TrainInput) (TrainResult, err
 		OnStop: func(c *model.Checkpoint) error { return a.saveCheckpoint(ctx, ckptKey, m, c) },
 	})
 	if err != nil {
-		return TrainResult{}, trainFailed(err)
+		return steps.TrainResult{}, trainFailed(err)
 	}
 	hb.set(TrainProgress{Phase: "writing weights"})
 	weights, err := m.MarshalWeights()
 	if err != nil {
-		return TrainResult{}, fmt.Errorf("save weights: %w", err)
+		return steps.TrainResult{}, fmt.Errorf("save weights: %w", err)
 	}
 	hash := blob.ContentHash(weights)
 	out.Weights, err = a.putImmutable(ctx, runs.WeightsKey(in.RunID, hash), weights, 0)
 	if err != nil {
-		return TrainResult{}, err
+		return steps.TrainResult{}, err
 	}
 	out.BestEpoch, out.StoppedEarly = fit.BestEpoch, fit.StoppedEarly
 	for _, e := range fit.Curve {
@@ -159,7 +132,7 @@ func trainFailed(err error) error {
 		return temporal.NewCanceledError("training cancelled")
 	case errors.Is(err, model.ErrStopped):
 		return temporal.NewApplicationErrorWithOptions("train: "+err.Error()+"; checkpoint saved, the next worker resumes from it",
-			ErrWorkerStopped, temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: time.Second})
+			steps.ErrWorkerStopped, temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: time.Second})
 	}
 	if d := diverged(err, "train: "); d != nil {
 		return d
@@ -177,7 +150,7 @@ func (a *Activities) warmStart(ctx context.Context, m *model.LSTM, init blob.Ref
 	}
 	w, err := model.Load(raw, m.Config(), a.Device)
 	if err != nil {
-		return nil, invalid(ErrInvalidParams, err, "warm start from %s: %v", init.Key, err)
+		return nil, invalid(steps.ErrInvalidParams, err, "warm start from %s: %v", init.Key, err)
 	}
 	return w, nil
 }
@@ -187,7 +160,7 @@ func (a *Activities) warmStart(ctx context.Context, m *model.LSTM, init blob.Ref
 // training's inputs, with one file per attempt.
 type checkpointSet struct{ dir string }
 
-func checkpointsOf(in TrainInput, temporalRunID string) (checkpointSet, error) {
+func checkpointsOf(in steps.TrainInput, temporalRunID string) (checkpointSet, error) {
 	key, err := derivedKey("checkpoint", "ckpt", in)
 	if err != nil {
 		return checkpointSet{}, err
@@ -265,7 +238,7 @@ func (a *Activities) notifyProgress(ctx context.Context, c *model.Checkpoint, ep
 // modelForWindows reads a run's training and validation windows and builds
 // a fresh model of p's architecture for their shape. what prefixes its
 // error messages ("" for the final training, "trial 3: " for a trial).
-func (a *Activities) modelForWindows(ctx context.Context, w Splits, p pipeline.ModelParams, what string) (*model.LSTM, model.Dataset, model.Dataset, error) {
+func (a *Activities) modelForWindows(ctx context.Context, w steps.Splits, p pipeline.ModelParams, what string) (*model.LSTM, model.Dataset, model.Dataset, error) {
 	train, err := a.readWindows(ctx, w.Train)
 	if err != nil {
 		return nil, model.Dataset{}, model.Dataset{}, err
@@ -274,9 +247,9 @@ func (a *Activities) modelForWindows(ctx context.Context, w Splits, p pipeline.M
 	if err != nil {
 		return nil, model.Dataset{}, model.Dataset{}, err
 	}
-	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: p.Layers, Units: p.Units, Dropout: p.Dropout, Seed: p.Seed}
+	cfg := arch.Config{Features: train.Features, Lookback: train.Lookback, Layers: p.Layers, Units: p.Units, Dropout: p.Dropout, Seed: p.Seed}
 	if err := cfg.Validate(); err != nil {
-		return nil, model.Dataset{}, model.Dataset{}, invalid(ErrInvalidParams, err, "%s%v", what, err)
+		return nil, model.Dataset{}, model.Dataset{}, invalid(steps.ErrInvalidParams, err, "%s%v", what, err)
 	}
 	m, err := model.New(cfg, a.Device)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // attemptStore records which activity attempt wrote each key. On the first
@@ -79,13 +80,13 @@ func (s *attemptStore) Get(ctx context.Context, key string) (io.ReadCloser, erro
 
 // trainWithRetries runs Train as a workflow would: a 1 s heartbeat timeout
 // and retries.
-func trainWithRetries(ctx workflow.Context, in TrainInput) (TrainResult, error) {
+func trainWithRetries(ctx workflow.Context, in steps.TrainInput) (steps.TrainResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
 		HeartbeatTimeout:    time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumAttempts: 4},
 	})
-	var out TrainResult
+	var out steps.TrainResult
 	err := workflow.ExecuteActivity(ctx, "Train", in).Get(ctx, &out)
 	return out, err
 }
@@ -102,11 +103,11 @@ func TestNoTwoTrainingAttemptsWriteOneArtifact(t *testing.T) {
 	env.RegisterWorkflow(trainWithRetries)
 	env.RegisterActivityWithOptions(acts.Train, activity.RegisterOptions{Name: "Train"})
 	params := pipeline.ModelParams{Layers: 1, Units: 8, Epochs: 3, BatchSize: 16, LearningRate: 0.01, Seed: 1}
-	env.ExecuteWorkflow(trainWithRetries, TrainInput{RunID: "run-attempts", Windows: win, Params: params})
+	env.ExecuteWorkflow(trainWithRetries, steps.TrainInput{RunID: "run-attempts", Windows: win, Params: params})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var tr TrainResult
+	var tr steps.TrainResult
 	if err := env.GetWorkflowResult(&tr); err != nil {
 		t.Fatal(err)
 	}

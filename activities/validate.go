@@ -9,34 +9,9 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/internal/validate"
 )
-
-// ValidateInput is the raw splits and the validation thresholds.
-type ValidateInput struct {
-	Splits Splits          `json:"splits"`
-	Config validate.Config `json:"config"`
-	// FailOnCritical makes critical anomalies fail the step (the training
-	// pipeline); off, they are only reported (starter validate).
-	FailOnCritical bool `json:"fail_on_critical"`
-}
-
-// ValidateResult references the persisted schema and statistics, counts
-// the anomalies found and lists the first MaxListedAnomalies of them (the
-// critical ones first); the whole list is in the store (AnomalyList). A file
-// with a finding on every row (zero volume every day, as indices have) thus
-// stays a small payload, whatever its length.
-type ValidateResult struct {
-	Schema      blob.Ref           `json:"schema"`
-	Stats       [3]blob.Ref        `json:"stats"` // train, val, test
-	Anomalies   []pipeline.Anomaly `json:"anomalies"`
-	Counts      map[string]int     `json:"counts"`                 // by severity, of all
-	AnomalyList blob.Ref           `json:"anomaly_list,omitempty"` // JSON array of all; empty Key when none
-	AnomalyURI  string             `json:"anomaly_uri,omitempty"`  // where AnomalyList is, for people
-}
-
-// MaxListedAnomalies is how many anomalies a validation result carries.
-const MaxListedAnomalies = 50
 
 // Validate infers the schema from the training split, describes every
 // split with statistics (persisted as JSON), checks the daily-bar rules on
@@ -44,26 +19,26 @@ const MaxListedAnomalies = 50
 // training schema and statistics (missing values, schema mismatch, bad
 // ticks, drift of returns, mean/std shifts). With FailOnCritical a critical
 // anomaly fails the step with a non-retryable error naming the rows.
-func (a *Activities) Validate(ctx context.Context, in ValidateInput) (ValidateResult, error) {
+func (a *Activities) Validate(ctx context.Context, in steps.ValidateInput) (steps.ValidateResult, error) {
 	if err := in.Config.Validate(); err != nil {
-		return ValidateResult{}, invalid(ErrInvalidParams, err, "%v", err)
+		return steps.ValidateResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
 	train, err := a.readBars(ctx, in.Splits.Train)
 	if err != nil {
-		return ValidateResult{}, err
+		return steps.ValidateResult{}, err
 	}
 	schema := validate.InferSchema(train)
 	trainStats := validate.Describe(train, in.Config.Bins)
-	out := ValidateResult{Counts: map[string]int{}}
+	out := steps.ValidateResult{Counts: map[string]int{}}
 	var all []pipeline.Anomaly
 	if out.Schema, err = a.putJSON(ctx, "schema", in.Splits.Train, schema); err != nil {
-		return ValidateResult{}, err
+		return steps.ValidateResult{}, err
 	}
-	for i, ref := range in.Splits.parts() {
+	for i, ref := range in.Splits.Parts() {
 		bars := train
 		if i > 0 {
 			if bars, err = a.readBars(ctx, *ref); err != nil {
-				return ValidateResult{}, err
+				return steps.ValidateResult{}, err
 			}
 		}
 		stats := trainStats
@@ -71,22 +46,22 @@ func (a *Activities) Validate(ctx context.Context, in ValidateInput) (ValidateRe
 			stats = validate.Describe(bars, in.Config.Bins)
 		}
 		if out.Stats[i], err = a.putJSON(ctx, "stats", *ref, stats); err != nil {
-			return ValidateResult{}, err
+			return steps.ValidateResult{}, err
 		}
 		for _, an := range validate.Detect(bars, schema, trainStats, in.Config) {
 			all = append(all, pipeline.Anomaly{Split: splitNames[i], Anomaly: an})
 			out.Counts[an.Severity]++
 		}
 	}
-	out.Anomalies = firstAnomalies(all, MaxListedAnomalies)
+	out.Anomalies = firstAnomalies(all, steps.MaxListedAnomalies)
 	if len(all) > 0 {
 		if out.AnomalyList, err = a.putAnomalies(ctx, in, all); err != nil {
-			return ValidateResult{}, err
+			return steps.ValidateResult{}, err
 		}
 		out.AnomalyURI = a.Store.URI(out.AnomalyList.Key)
 	}
 	if in.FailOnCritical && out.Counts[validate.SeverityCritical] > 0 {
-		return out, invalid(ErrInvalidData, nil, "%s", criticalMessage(all))
+		return out, invalid(steps.ErrInvalidData, nil, "%s", criticalMessage(all))
 	}
 	return out, nil
 }
@@ -110,7 +85,7 @@ func firstAnomalies(all []pipeline.Anomaly, n int) []pipeline.Anomaly {
 
 // putAnomalies stores the whole anomaly list as JSON, keyed by the
 // validation's input.
-func (a *Activities) putAnomalies(ctx context.Context, in ValidateInput, all []pipeline.Anomaly) (blob.Ref, error) {
+func (a *Activities) putAnomalies(ctx context.Context, in steps.ValidateInput, all []pipeline.Anomaly) (blob.Ref, error) {
 	b, err := json.Marshal(all)
 	if err != nil {
 		return blob.Ref{}, fmt.Errorf("encode anomalies: %w", err)
@@ -130,7 +105,7 @@ func (a *Activities) readAnomalies(ctx context.Context, ref blob.Ref) ([]pipelin
 	}
 	var all []pipeline.Anomaly
 	if err := json.Unmarshal(raw, &all); err != nil {
-		return nil, invalid(ErrCorrupt, err, "anomaly list %s: %v", ref.Key, err)
+		return nil, invalid(steps.ErrCorrupt, err, "anomaly list %s: %v", ref.Key, err)
 	}
 	return all, nil
 }

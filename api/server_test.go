@@ -17,6 +17,7 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/model"
+	"github.com/finsight/finsight/model/arch"
 )
 
 const lookback = 50
@@ -29,8 +30,8 @@ var transform = prep.Transform{
 	Horizon:  1,
 }
 
-func modelConfig(seed int64) model.Config {
-	return model.Config{Features: 1, Lookback: lookback, Layers: 1, Units: 8, Seed: seed}
+func modelConfig(seed int64) arch.Config {
+	return arch.Config{Features: 1, Lookback: lookback, Layers: 1, Units: 8, Seed: seed}
 }
 
 // registerModel stores a freshly initialised model (seeded) as the next

@@ -11,12 +11,12 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/internal/report"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // The reference project's retraining: NFLX trained up to 2021, then its
@@ -236,7 +236,7 @@ func TestRetrainWithoutAModelSaysTrainFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = run.Get(ctx, nil)
-	if err == nil || !strings.Contains(err.Error(), "train one first") || !strings.Contains(err.Error(), activities.ErrNoModel) {
+	if err == nil || !strings.Contains(err.Error(), "train one first") || !strings.Contains(err.Error(), steps.ErrNoModel) {
 		t.Fatalf("retrain without a model: %v, want a NoModel error that says to train first", err)
 	}
 }

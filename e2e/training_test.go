@@ -60,7 +60,8 @@ func startStackOn(t *testing.T, srv *devserver.Server, store blob.Store, configu
 	for _, f := range configure {
 		f(acts)
 	}
-	workflows.Register(w, acts)
+	workflows.Register(w)
+	activities.Register(w, acts)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}

@@ -10,10 +10,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/internal/synth"
 )
 
@@ -55,8 +55,8 @@ func TestNineThousandRowZeroVolumeFileTrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Anomalies) != activities.MaxListedAnomalies || rec.AnomalyCounts["warning"] != res.Anomalies["warning"] {
-		t.Fatalf("record lists %d anomalies (counts %v), want the first %d and every count", len(rec.Anomalies), rec.AnomalyCounts, activities.MaxListedAnomalies)
+	if len(rec.Anomalies) != steps.MaxListedAnomalies || rec.AnomalyCounts["warning"] != res.Anomalies["warning"] {
+		t.Fatalf("record lists %d anomalies (counts %v), want the first %d and every count", len(rec.Anomalies), rec.AnomalyCounts, steps.MaxListedAnomalies)
 	}
 	uri := rec.Artifacts["anomalies.json"]
 	if uri == "" {
@@ -102,7 +102,7 @@ func TestNineThousandRowZeroVolumeFileTrains(t *testing.T) {
 	if err := run.Get(ctx2, &v); err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Anomalies) != activities.MaxListedAnomalies || v.Counts["warning"] < rows || v.AnomalyList.Rows < rows {
+	if len(v.Anomalies) != steps.MaxListedAnomalies || v.Counts["warning"] < rows || v.AnomalyList.Rows < rows {
 		t.Fatalf("validation lists %d, counts %v, stored list of %d", len(v.Anomalies), v.Counts, v.AnomalyList.Rows)
 	}
 }

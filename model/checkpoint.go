@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+
+	"github.com/finsight/finsight/model/arch"
 )
 
 const checkpointMagic = "FINSIGHT-LSTM-CHECKPOINT/1\n"
@@ -10,7 +12,7 @@ const checkpointMagic = "FINSIGHT-LSTM-CHECKPOINT/1\n"
 // stopped: weights, Adam's moments and step, the learning rate after decay,
 // the curve so far and early-stopping state (with the best weights).
 type Checkpoint struct {
-	Config    Config      `json:"config"`
+	Config    arch.Config `json:"config"`
 	Epoch     int         `json:"epoch"` // epochs completed
 	Step      int64       `json:"step"`  // Adam steps taken
 	LR        float64     `json:"lr"`

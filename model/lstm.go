@@ -8,6 +8,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/finsight/finsight/model/arch"
 	"github.com/finsight/finsight/model/cpulstm"
 )
 
@@ -21,7 +22,7 @@ import (
 // is a view into it. The optimizer, gradient zeroing and clipping then cost
 // a handful of LibTorch calls per step instead of a handful per parameter.
 type LSTM struct {
-	cfg     Config
+	cfg     arch.Config
 	device  gotch.Device
 	all     *ts.Tensor   // every parameter, flat; the only leaf with a gradient
 	views   []*ts.Tensor // one view of all per parameter, in names order
@@ -38,7 +39,7 @@ type paramSpec struct {
 
 // paramSpecs lists the parameters in at::lstm's order (per layer w_ih,
 // w_hh, b_ih, b_hh), then the dense head.
-func paramSpecs(cfg Config) []paramSpec {
+func paramSpecs(cfg arch.Config) []paramSpec {
 	h := int64(cfg.Units)
 	in := int64(cfg.Features)
 	var specs []paramSpec
@@ -56,13 +57,13 @@ func paramSpecs(cfg Config) []paramSpec {
 }
 
 // New builds a freshly initialised model on device.
-func New(cfg Config, device gotch.Device) (*LSTM, error) {
+func New(cfg arch.Config, device gotch.Device) (*LSTM, error) {
 	return build(cfg, device, nil)
 }
 
 // build creates the parameters, drawing them from Config.Seed unless init
 // holds their values (by name).
-func build(cfg Config, device gotch.Device, init map[string][]float32) (*LSTM, error) {
+func build(cfg arch.Config, device gotch.Device, init map[string][]float32) (*LSTM, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
@@ -174,7 +175,7 @@ func (m *LSTM) join(vals map[string][]float32) ([]float32, error) {
 }
 
 // Config returns the architecture of the model.
-func (m *LSTM) Config() Config { return m.cfg }
+func (m *LSTM) Config() arch.Config { return m.cfg }
 
 // Device returns where the weights live.
 func (m *LSTM) Device() gotch.Device { return m.device }

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/finsight/finsight/model/arch"
 	"github.com/sugarme/gotch"
 )
 
 // referenceForward evaluates the stacked LSTM + dense head in float64 from
 // the equations (PyTorch gate order i, f, g, o), independent of LibTorch.
-func referenceForward(cfg Config, w map[string][]float32, x []float32, n int) []float64 {
+func referenceForward(cfg arch.Config, w map[string][]float32, x []float32, n int) []float64 {
 	H := cfg.Units
 	out := make([]float64, n)
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
@@ -72,7 +73,7 @@ func referenceForward(cfg Config, w map[string][]float32, x []float32, n int) []
 func itoa(i int) string { return string(rune('0' + i)) }
 
 func TestForwardMatchesFloat64Reference(t *testing.T) {
-	cfg := Config{Features: 2, Lookback: 7, Layers: 2, Units: 5, Seed: 3}
+	cfg := arch.Config{Features: 2, Lookback: 7, Layers: 2, Units: 5, Seed: 3}
 	m, err := New(cfg, gotch.CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +117,7 @@ func sineWindows(n, lookback int, phase float64) Dataset {
 }
 
 func TestTrainingOnSineLowersLossTenfold(t *testing.T) {
-	cfg := Config{Features: 1, Lookback: 20, Layers: 2, Units: 32, Seed: 7}
+	cfg := arch.Config{Features: 1, Lookback: 20, Layers: 2, Units: 32, Seed: 7}
 	m, err := New(cfg, gotch.CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestTrainingOnSineLowersLossTenfold(t *testing.T) {
 }
 
 func TestWeightsRoundTripAndArchitectureCheck(t *testing.T) {
-	cfg := Config{Features: 1, Lookback: 5, Layers: 1, Units: 4, Seed: 1}
+	cfg := arch.Config{Features: 1, Lookback: 5, Layers: 1, Units: 4, Seed: 1}
 	m, err := New(cfg, gotch.CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func TestWeightsRoundTripAndArchitectureCheck(t *testing.T) {
 }
 
 func TestSameSeedSameWeights(t *testing.T) {
-	cfg := Config{Features: 1, Lookback: 5, Layers: 2, Units: 4, Seed: 42}
+	cfg := arch.Config{Features: 1, Lookback: 5, Layers: 2, Units: 4, Seed: 42}
 	a, _ := New(cfg, gotch.CPU)
 	defer a.Close()
 	b, _ := New(cfg, gotch.CPU)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 
+	"github.com/finsight/finsight/model/arch"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -28,7 +29,7 @@ type Dataset struct {
 // Len is the number of windows.
 func (d Dataset) Len() int { return len(d.Y) }
 
-func (d Dataset) check(cfg Config) error {
+func (d Dataset) check(cfg arch.Config) error {
 	per := cfg.Lookback * cfg.Features
 	if len(d.X) != len(d.Y)*per {
 		return fmt.Errorf("dataset has %d inputs for %d labels, want %d per label", len(d.X), len(d.Y), per)
@@ -246,8 +247,8 @@ func (m *LSTM) snapshot(st *Checkpoint, opt *adam) error {
 
 // restore loads a checkpoint's weights and optimizer state.
 func (m *LSTM) restore(opt *adam, c *Checkpoint) (*Checkpoint, error) {
-	if !sameArchitecture(c.Config, m.cfg) {
-		return nil, fmt.Errorf("checkpoint is for %s, model is %s", describe(c.Config), describe(m.cfg))
+	if !c.Config.SameShape(m.cfg) {
+		return nil, fmt.Errorf("checkpoint is for %s, model is %s", c.Config.Describe(), m.cfg.Describe())
 	}
 	if err := m.setValues(c.weights); err != nil {
 		return nil, err

@@ -6,10 +6,11 @@ import (
 	"math"
 	"testing"
 
+	"github.com/finsight/finsight/model/arch"
 	"github.com/sugarme/gotch"
 )
 
-func trainedWeights(t *testing.T, cfg Config, o FitOptions) ([]byte, FitResult) {
+func trainedWeights(t *testing.T, cfg arch.Config, o FitOptions) ([]byte, FitResult) {
 	t.Helper()
 	m, err := New(cfg, gotch.CPU)
 	if err != nil {
@@ -27,7 +28,7 @@ func trainedWeights(t *testing.T, cfg Config, o FitOptions) ([]byte, FitResult) 
 	return w, res
 }
 
-var smallCfg = Config{Features: 1, Lookback: 10, Layers: 2, Units: 16, Dropout: 0.2, Seed: 5}
+var smallCfg = arch.Config{Features: 1, Lookback: 10, Layers: 2, Units: 16, Dropout: 0.2, Seed: 5}
 
 func TestSameSeedSameTrainedWeights(t *testing.T) {
 	o := FitOptions{TrainParams: TrainParams{Epochs: 2, BatchSize: 32, LearningRate: 0.01, ClipNorm: 1}}
@@ -91,7 +92,7 @@ func TestResumeFromCheckpointEqualsUninterruptedRun(t *testing.T) {
 }
 
 func TestEarlyStoppingRestoresBestWeights(t *testing.T) {
-	cfg := Config{Features: 1, Lookback: 10, Layers: 1, Units: 8, Seed: 3}
+	cfg := arch.Config{Features: 1, Lookback: 10, Layers: 1, Units: 8, Seed: 3}
 	m, err := New(cfg, gotch.CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestCancelStopsWithinOneBatch(t *testing.T) {
 }
 
 func TestClippingBoundsTheGradientNorm(t *testing.T) {
-	cfg := Config{Features: 1, Lookback: 10, Layers: 1, Units: 8, Seed: 3}
+	cfg := arch.Config{Features: 1, Lookback: 10, Layers: 1, Units: 8, Seed: 3}
 	m, err := New(cfg, gotch.CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +177,7 @@ func TestClippingBoundsTheGradientNorm(t *testing.T) {
 // BenchmarkPredictOneWindow is the API's unit of work: one 50-day window
 // through the default 2×LSTM(64) (go test -run - -bench PredictOne ./model).
 func BenchmarkPredictOneWindow(b *testing.B) {
-	m, err := New(Config{Features: 1, Lookback: 50, Layers: 2, Units: 64, Seed: 1}, gotch.CPU)
+	m, err := New(arch.Config{Features: 1, Lookback: 50, Layers: 2, Units: 64, Seed: 1}, gotch.CPU)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/finsight/finsight/model/arch"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
@@ -12,8 +13,8 @@ import (
 const weightsMagic = "FINSIGHT-LSTM-WEIGHTS/2\n"
 
 type weightsHeader struct {
-	Config Config    `json:"config"`
-	Shapes [][]int64 `json:"shapes"`
+	Config arch.Config `json:"config"`
+	Shapes [][]int64   `json:"shapes"`
 }
 
 // values copies every parameter to Go memory, by name.
@@ -47,13 +48,13 @@ func (m *LSTM) MarshalWeights() ([]byte, error) {
 
 // Load rebuilds a model from MarshalWeights bytes. want is the architecture
 // the caller expects; a file saved for another one fails with a clear error.
-func Load(data []byte, want Config, device gotch.Device) (*LSTM, error) {
+func Load(data []byte, want arch.Config, device gotch.Device) (*LSTM, error) {
 	h, init, err := decodeWeights(data)
 	if err != nil {
 		return nil, err
 	}
-	if !sameArchitecture(h.Config, want) {
-		return nil, fmt.Errorf("weights are for %s, expected %s", describe(h.Config), describe(want))
+	if !h.Config.SameShape(want) {
+		return nil, fmt.Errorf("weights are for %s, expected %s", h.Config.Describe(), want.Describe())
 	}
 	return build(h.Config, device, init)
 }
@@ -101,12 +102,4 @@ func (m *LSTM) writeFlat(t *ts.Tensor, vals map[string][]float32) error {
 		}
 		return nil
 	})
-}
-
-func sameArchitecture(a, b Config) bool {
-	return a.Features == b.Features && a.Lookback == b.Lookback && a.Layers == b.Layers && a.Units == b.Units
-}
-
-func describe(c Config) string {
-	return fmt.Sprintf("%d×LSTM(%d) over %d steps × %d features", c.Layers, c.Units, c.Lookback, c.Features)
 }

@@ -2,7 +2,7 @@
 # Native set-up for FinSight, idempotent: LibTorch, gotch adapted to it, and
 # the Temporal CLI. Everything it builds lives in ignored folders of the repo:
 #   build/gotch      a patched copy of gotch v0.9.1 (wired in through go.work)
-#   .tools/bin       the temporal CLI
+#   .tools/bin       the temporal CLI and workflowcheck (make test's determinism check)
 # LibTorch: $LIBTORCH (an official LibTorch folder, CPU or CUDA) when set,
 # otherwise Debian's libtorch-dev (installed with apt when missing).
 set -euo pipefail
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 GOTCH_VERSION=v0.9.1
 TEMPORAL_VERSION=v1.5.1
+WORKFLOWCHECK_VERSION=v0.6.0
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -125,9 +126,20 @@ setup_temporal() {
   echo "$TEMPORAL_VERSION" >.tools/bin/temporal.version
 }
 
+# workflowcheck (make test) flags non-deterministic calls in workflow code.
+setup_workflowcheck() {
+  if [ -x .tools/bin/workflowcheck ] && [ "$(cat .tools/bin/workflowcheck.version 2>/dev/null)" = "$WORKFLOWCHECK_VERSION" ]; then return; fi
+  log "building workflowcheck $WORKFLOWCHECK_VERSION"
+  mkdir -p .tools/bin
+  GOBIN="$root/.tools/bin" GOFLAGS= GOWORK=off go install "go.temporal.io/sdk/contrib/tools/workflowcheck@$WORKFLOWCHECK_VERSION"
+  echo "$WORKFLOWCHECK_VERSION" >.tools/bin/workflowcheck.version
+}
+
 find_libtorch
 setup_gotch
 write_cpulstm_flags
 write_go_work
+# FINSIGHT_SKIP_TEMPORAL: no Temporal dev tools (the Docker build needs neither).
 [ -n "${FINSIGHT_SKIP_TEMPORAL:-}" ] || setup_temporal
-log "ready: LibTorch $TORCH_VERSION at $TORCH_LIB (cuda=$TORCH_CUDA), gotch in build/gotch, temporal in .tools/bin"
+[ -n "${FINSIGHT_SKIP_TEMPORAL:-}" ] || setup_workflowcheck
+log "ready: LibTorch $TORCH_VERSION at $TORCH_LIB (cuda=$TORCH_CUDA), gotch in build/gotch, temporal and workflowcheck in .tools/bin"

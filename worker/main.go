@@ -79,12 +79,13 @@ func run(cfg config.Config, stopTimeout time.Duration) error {
 	// stopTimeout, after which the SDK would cancel what still runs.
 	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}, WorkerStopTimeout: stopTimeout}
 	w := worker.New(c, cfg.TaskQueue, opts)
-	workflows.Register(w, acts)
+	workflows.Register(w)
+	activities.Register(w, acts)
 	if device.IsCuda() {
 		// Only a CUDA worker polls the GPU queue, so runs that ask for CUDA
 		// never land on a CPU-only machine.
 		gw := worker.New(c, config.GPUTaskQueue, opts)
-		workflows.RegisterTraining(gw, acts)
+		activities.RegisterTraining(gw, acts)
 		if err := gw.Start(); err != nil {
 			return fmt.Errorf("start gpu worker: %w", err)
 		}

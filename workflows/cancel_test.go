@@ -15,34 +15,32 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // cancellingTrials mocks TrainTrial: trials below finish finish at once,
 // the others wait for their cancellation, and the first of those cancels
 // the workflow under test (as a user pressing Cancel in the Web UI would).
 func cancellingTrials(env *testsuite.TestWorkflowEnvironment, finish int) {
-	var a *activities.Activities
 	var once sync.Once
-	env.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.TrialInput) (activities.TrialResult, error) {
+	env.OnActivity(steps.TrainTrial, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in steps.TrialInput) (steps.TrialResult, error) {
 			if in.Trial < finish {
 				v := fakeLoss(in.Params, 1)
-				return activities.TrialResult{Trial: in.Trial, Params: in.Params, ValCurve: []float64{v}, Best: v, Epochs: 1}, nil
+				return steps.TrialResult{Trial: in.Trial, Params: in.Params, ValCurve: []float64{v}, Best: v, Epochs: 1}, nil
 			}
 			once.Do(func() { env.CancelWorkflow() })
 			<-ctx.Done()
-			return activities.TrialResult{}, ctx.Err()
+			return steps.TrialResult{}, ctx.Err()
 		})
 }
 
 func TestCancelledTuneEndsCancelledNotWithTheTrialsItFinished(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
+	registerSteps(env)
 	env.RegisterWorkflow(Tune)
 	cancellingTrials(env, 2)
 	env.ExecuteWorkflow(Tune, TuneInput{Base: pipeline.ModelParams{Epochs: 3}, Spec: pipeline.TuneSpec{Trials: 8, Concurrency: 3, Epochs: 1, Seed: 1}})
@@ -80,17 +78,16 @@ func TestCancellingTheSearchCancelsTheTrainingRun(t *testing.T) {
 func TestLongSearchContinuesAsNewAndKeepsEveryTrial(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
+	registerSteps(env)
 	env.RegisterWorkflow(Tune)
 	var maxRef int
 	var mu sync.Mutex
-	env.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.TrialInput) (activities.TrialResult, error) {
+	env.OnActivity(steps.TrainTrial, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in steps.TrialInput) (steps.TrialResult, error) {
 			mu.Lock()
 			maxRef = max(maxRef, len(in.Reference.Counts))
 			mu.Unlock()
-			r := activities.TrialResult{Trial: in.Trial, Params: in.Params, Best: math.Inf(1)}
+			r := steps.TrialResult{Trial: in.Trial, Params: in.Params, Best: math.Inf(1)}
 			for e := 1; e <= in.Params.Epochs; e++ {
 				v := fakeLoss(in.Params, e)
 				r.ValCurve = append(r.ValCurve, v)
@@ -120,15 +117,15 @@ func TestLongSearchContinuesAsNewAndKeepsEveryTrial(t *testing.T) {
 
 	// The continued run finishes the search with every trial.
 	env2 := s.NewTestWorkflowEnvironment()
-	env2.RegisterActivity(a)
+	registerSteps(env2)
 	env2.RegisterWorkflow(Tune)
-	env2.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.TrialInput) (activities.TrialResult, error) {
+	env2.OnActivity(steps.TrainTrial, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in steps.TrialInput) (steps.TrialResult, error) {
 			if in.Trial < trialsPerRun {
 				t.Errorf("trial %d ran again after continue-as-new", in.Trial)
 			}
 			v := fakeLoss(in.Params, 1)
-			return activities.TrialResult{Trial: in.Trial, Params: in.Params, ValCurve: []float64{v, v}, Best: v, Epochs: 2}, nil
+			return steps.TrialResult{Trial: in.Trial, Params: in.Params, ValCurve: []float64{v, v}, Best: v, Epochs: 2}, nil
 		})
 	env2.ExecuteWorkflow(Tune, next)
 	if err := env2.GetWorkflowError(); err != nil {

@@ -16,9 +16,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // optionsSpy records the activity options each activity type was scheduled
@@ -141,13 +141,12 @@ func TestCPURunStepsWaitForTheirWorker(t *testing.T) {
 func TestGPUWaitShortensTheWait(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
+	registerSteps(env)
 	spy := newOptionsSpy()
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{spy}})
-	env.OnActivity(a.Train, mock.Anything, mock.Anything).Return(activities.TrainResult{}, scheduleToStart())
+	env.OnActivity(steps.Train, mock.Anything, mock.Anything).Return(steps.TrainResult{}, scheduleToStart())
 	wf := func(ctx workflow.Context) error {
-		_, err := trainModel(withGPUWait(ctx, 5*time.Second), trainingQueue("cuda"), activities.TrainInput{RunID: "r"})
+		_, err := trainModel(withGPUWait(ctx, 5*time.Second), trainingQueue("cuda"), steps.TrainInput{RunID: "r"})
 		return err
 	}
 	env.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: "gpuWaitProbe"})
@@ -201,8 +200,7 @@ func TestNoWorkerLeavesOtherErrorsAlone(t *testing.T) {
 func TestCudaSearchWithNoGPUWorkerFailsNamingTheQueue(t *testing.T) {
 	env, order, _ := mockedPipeline(t, "", nil)
 	env.RegisterWorkflow(Tune)
-	var a *activities.Activities
-	env.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(activities.TrialResult{}, scheduleToStart())
+	env.OnActivity(steps.TrainTrial, mock.Anything, mock.Anything).Return(steps.TrialResult{}, scheduleToStart())
 	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: "uploads/x.csv", Device: "cuda",
 		GPUWait: 3 * time.Minute, Tune: pipeline.TuneSpec{Trials: 6, Concurrency: 2}})
 	err := env.GetWorkflowError()

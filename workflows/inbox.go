@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // InboxScan hands every new file under inbox/<TICKER>/ to its ticker's
@@ -17,9 +17,8 @@ import (
 // runs it every few minutes; the storage hook runs it at once for the
 // object that arrived.
 func InboxScan(ctx workflow.Context, in pipeline.InboxInput) (pipeline.InboxResult, error) {
-	var a *activities.Activities
 	var out pipeline.InboxResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, scanOptions()), a.ScanInbox, in).Get(ctx, &out)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, scanOptions()), steps.ScanInbox, in).Get(ctx, &out)
 	if err != nil {
 		return out, stepFailed("scan", err)
 	}
@@ -32,35 +31,34 @@ func InboxScan(ctx workflow.Context, in pipeline.InboxInput) (pipeline.InboxResu
 func RefreshTicker(ctx workflow.Context, in pipeline.RefreshInput) (pipeline.RefreshResult, error) {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return pipeline.RefreshResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return pipeline.RefreshResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	out := pipeline.RefreshResult{Ticker: ticker}
 	if in.Source == "" {
 		in.Source = "yahoo"
 	}
 	if in.Source != "yahoo" {
-		return out, temporal.NewNonRetryableApplicationError("refresh source "+in.Source+": only yahoo is supported", activities.ErrInvalidParams, nil)
+		return out, temporal.NewNonRetryableApplicationError("refresh source "+in.Source+": only yahoo is supported", steps.ErrInvalidParams, nil)
 	}
-	var a *activities.Activities
 	var base pipeline.BaseModel
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.ResolveBase,
-		activities.ResolveBaseInput{Ticker: ticker}).Get(ctx, &base); err != nil {
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.ResolveBase,
+		steps.ResolveBaseInput{Ticker: ticker}).Get(ctx, &base); err != nil {
 		return out, stepFailed("base", err)
 	}
 	last, err := time.Parse("2006-01-02", base.LastDate)
 	if err != nil {
-		return out, temporal.NewNonRetryableApplicationError("base model's last day: "+err.Error(), activities.ErrCorrupt, err)
+		return out, temporal.NewNonRetryableApplicationError("base model's last day: "+err.Error(), steps.ErrCorrupt, err)
 	}
 	out.From, out.To = last.AddDate(0, 0, 1).Format("2006-01-02"), workflow.Now(ctx).UTC().Format("2006-01-02")
 	if out.From > out.To {
 		out.Note = "up to date: the data ends " + base.LastDate
 		return out, nil
 	}
-	var got activities.DownloadResult
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, downloadOptions()), a.Download,
-		activities.DownloadInput{Ticker: ticker, Start: out.From, End: out.To}).Get(ctx, &got)
+	var got steps.DownloadResult
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, downloadOptions()), steps.Download,
+		steps.DownloadInput{Ticker: ticker, Start: out.From, End: out.To}).Get(ctx, &got)
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrNotFound {
+	if errors.As(err, &appErr) && appErr.Type() == steps.ErrNotFound {
 		out.Note = "no new days from " + in.Source + ": " + rootMessage(err)
 		return out, nil
 	}
@@ -71,8 +69,8 @@ func RefreshTicker(ctx workflow.Context, in pipeline.RefreshInput) (pipeline.Ref
 	sha := strings.TrimSuffix(strings.TrimPrefix(got.CSVKey, "uploads/"), ".csv")
 	d := pipeline.NewData{CSVKey: got.CSVKey, SHA256: sha, Source: "refresh:yahoo", Name: "yahoo-" + out.From + "-" + out.To + ".csv",
 		Arrived: workflow.Now(ctx).UTC(), Options: in.Options}
-	var handed activities.HandOffResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.HandOff, activities.HandOffInput{
+	var handed steps.HandOffResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.HandOff, steps.HandOffInput{
 		Ticker: ticker, Data: d, Device: in.Device, SearchAttributes: in.SearchAttributes,
 	}).Get(ctx, &handed); err != nil {
 		return out, stepFailed("handoff", err)

@@ -1,6 +1,8 @@
 // Package workflows holds the pipelines: which steps run, in which order,
 // with which timeouts and retry policies. The steps themselves live in
-// package activities.
+// package activities; the pipelines call them by name with the types of
+// the contract in internal/steps, so this package does not link them (nor
+// cgo: it builds with CGO_ENABLED=0).
 package workflows
 
 import (
@@ -9,12 +11,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // nonRetryable are the error types no retry can fix.
-var nonRetryable = []string{activities.ErrInvalidData, activities.ErrInvalidParams, activities.ErrNotFound, activities.ErrCorrupt, activities.ErrDiverged}
+var nonRetryable = []string{steps.ErrInvalidData, steps.ErrInvalidParams, steps.ErrNotFound, steps.ErrCorrupt, steps.ErrDiverged}
 
 // retry backs off exponentially (×2) from initial up to maxInterval, for
 // at most attempts tries (0: no limit, the activity's ScheduleToCloseTimeout

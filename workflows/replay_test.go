@@ -7,9 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nexus-rpc/sdk-go/nexus"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -44,7 +42,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 			started := h.Events[0].GetWorkflowExecutionStartedEventAttributes()
 			covered[started.GetWorkflowType().GetName()] = true
 			r := worker.NewWorkflowReplayer()
-			workflows.Register(replayRegistry{r}, nil)
+			// The workflows under the names the worker registers them by;
+			// activities do not run on replay (the history has their results).
+			workflows.Register(r)
 			// Replay under the recorded workflow id (ReplayWorkflowHistoryFromJSONFile
 			// would use "ReplayId"): child ids such as <id>-tune derive from it.
 			err := r.ReplayWorkflowHistoryWithOptions(testLogger{t}, h, worker.ReplayWorkflowHistoryOptions{
@@ -84,16 +84,6 @@ func readHistory(t *testing.T, path string) *historypb.History {
 	}
 	return h
 }
-
-// replayRegistry lets workflows.Register fill a replayer, so the replayer
-// knows the workflows under the names the worker registers them by.
-// Activities do not run on replay: their results come from the history.
-type replayRegistry struct{ worker.WorkflowReplayer }
-
-func (replayRegistry) RegisterActivity(any)                                         {}
-func (replayRegistry) RegisterActivityWithOptions(any, activity.RegisterOptions)    {}
-func (replayRegistry) RegisterDynamicActivity(any, activity.DynamicRegisterOptions) {}
-func (replayRegistry) RegisterNexusService(*nexus.Service)                          {}
 
 // testLogger sends the replayer's warnings and errors to the test log,
 // without the SDK's own stack traces.

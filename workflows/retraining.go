@@ -8,11 +8,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // Fine-tuning defaults: a warm start needs fewer epochs and smaller steps.
@@ -34,15 +34,15 @@ const (
 func RetrainingPipeline(ctx workflow.Context, in pipeline.RetrainingInput) (pipeline.RetrainingResult, error) {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return pipeline.RetrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return pipeline.RetrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	opts := in.Options.WithDefaults()
 	if err := opts.Validate(); err != nil {
-		return pipeline.RetrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return pipeline.RetrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	if len(in.Files) == 0 {
 		err := fmt.Errorf("a retrain needs at least one new file")
-		return pipeline.RetrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return pipeline.RetrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	t, err := newTracker(ctx, ticker, in.SearchAttributes, func(r *runs.Record) {
 		r.Retrain = &in
@@ -67,16 +67,16 @@ type retrainRun struct {
 	runID    string
 	queue    string
 	out      pipeline.RetrainingResult
-	ingested []activities.NewFile
+	ingested []steps.NewFile
 	accepted []blob.Ref
-	merged   activities.MergeResult
-	splits   activities.Splits
-	cleaned  activities.CleanResult
+	merged   steps.MergeResult
+	splits   steps.Splits
+	cleaned  steps.CleanResult
 	scale    blob.Ref // the transform the model uses
-	windows  activities.Splits
+	windows  steps.Splits
 	params   pipeline.ModelParams
-	trained  activities.TrainResult
-	eval     activities.EvaluateResult
+	trained  steps.TrainResult
+	eval     steps.EvaluateResult
 }
 
 func (r *retrainRun) run(ctx workflow.Context, t *tracker) error {
@@ -98,19 +98,17 @@ func (r *retrainRun) run(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *retrainRun) resolveBase(ctx workflow.Context, _ *tracker) error {
-	var a *activities.Activities
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.ResolveBase,
-		activities.ResolveBaseInput{Ticker: r.ticker, Version: r.opts.BaseVersion}).Get(ctx, &r.out.Base)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.ResolveBase,
+		steps.ResolveBaseInput{Ticker: r.ticker, Version: r.opts.BaseVersion}).Get(ctx, &r.out.Base)
 }
 
 // ingest turns each new CSV into raw bars; a file that cannot be parsed is
 // rejected, not fatal.
 func (r *retrainRun) ingest(ctx workflow.Context, _ *tracker) error {
-	var a *activities.Activities
 	actx := workflow.WithActivityOptions(ctx, ingestOptions())
 	for _, f := range r.in.Files {
-		var got activities.IngestResult
-		err := workflow.ExecuteActivity(actx, a.Ingest, activities.IngestInput{Ticker: r.ticker, CSVKey: f.CSVKey}).Get(ctx, &got)
+		var got steps.IngestResult
+		err := workflow.ExecuteActivity(actx, steps.Ingest, steps.IngestInput{Ticker: r.ticker, CSVKey: f.CSVKey}).Get(ctx, &got)
 		if reason, bad := badFile(err); bad {
 			r.out.Files = append(r.out.Files, pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Rejected: true, Reason: reason})
 			continue
@@ -118,7 +116,7 @@ func (r *retrainRun) ingest(ctx workflow.Context, _ *tracker) error {
 		if err != nil {
 			return err
 		}
-		r.ingested = append(r.ingested, activities.NewFile{Name: f.Name, SHA256: f.SHA256, Raw: got.Raw})
+		r.ingested = append(r.ingested, steps.NewFile{Name: f.Name, SHA256: f.SHA256, Raw: got.Raw})
 	}
 	return nil
 }
@@ -131,7 +129,7 @@ func badFile(err error) (string, bool) {
 		return "", false
 	}
 	switch appErr.Type() {
-	case activities.ErrInvalidData, activities.ErrNotFound, activities.ErrCorrupt:
+	case steps.ErrInvalidData, steps.ErrNotFound, steps.ErrCorrupt:
 		return rootMessage(err), true
 	}
 	return "", false
@@ -140,10 +138,9 @@ func badFile(err error) (string, bool) {
 // validate checks the ingested files against the base's training data,
 // moves rejected inbox files aside and fails when no file is left.
 func (r *retrainRun) validate(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
-	var checked activities.CheckNewDataResult
+	var checked steps.CheckNewDataResult
 	if len(r.ingested) > 0 {
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.CheckNewData, activities.CheckNewDataInput{
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), steps.CheckNewData, steps.CheckNewDataInput{
 			Base: r.out.Base, Files: r.ingested, Config: r.in.Config, DriftThreshold: r.opts.DriftThreshold,
 		}).Get(ctx, &checked); err != nil {
 			return err
@@ -160,7 +157,7 @@ func (r *retrainRun) validate(ctx workflow.Context, t *tracker) error {
 			why = append(why, f.Name+": "+f.Reason)
 		}
 		msg := "every new file was rejected: " + strings.Join(why, "; ")
-		return temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidData, nil)
+		return temporal.NewNonRetryableApplicationError(msg, steps.ErrInvalidData, nil)
 	}
 	return nil
 }
@@ -178,10 +175,9 @@ func (r *retrainRun) rejectFiles(ctx workflow.Context) error {
 	if len(rejected) == 0 {
 		return nil
 	}
-	var a *activities.Activities
-	var moved activities.RejectResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.RejectFiles,
-		activities.RejectInput{Files: rejected, Why: r.out.Files}).Get(ctx, &moved); err != nil {
+	var moved steps.RejectResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.RejectFiles,
+		steps.RejectInput{Files: rejected, Why: r.out.Files}).Get(ctx, &moved); err != nil {
 		return err
 	}
 	for i := range r.out.Files {
@@ -191,8 +187,7 @@ func (r *retrainRun) rejectFiles(ctx workflow.Context) error {
 }
 
 func (r *retrainRun) merge(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Merge, activities.MergeInput{
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), steps.Merge, steps.MergeInput{
 		Ticker: r.ticker, Base: r.out.Base.Raw, Files: r.accepted,
 	}).Get(ctx, &r.merged); err != nil {
 		return err
@@ -219,10 +214,9 @@ func chooseMode(o pipeline.RetrainOptions, d pipeline.Drift) (string, string) {
 }
 
 func (r *retrainRun) split(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
 	b := r.out.Base
 	tail := &prep.TailSplit{NewFrom: r.merged.NewFrom, Val: r.opts.ValFraction, Test: r.opts.TestFraction, Context: b.Lookback + b.Horizon - 1}
-	if err := local(ctx, a.Split, activities.SplitInput{Raw: r.merged.Raw, Tail: tail}, &r.splits); err != nil {
+	if err := local(ctx, steps.Split, steps.SplitInput{Raw: r.merged.Raw, Tail: tail}, &r.splits); err != nil {
 		return err
 	}
 	t.rec.Data.Splits = [3]blob.Ref{r.splits.Train, r.splits.Val, r.splits.Test}
@@ -230,8 +224,7 @@ func (r *retrainRun) split(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *retrainRun) clean(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
-	if err := local(ctx, a.Clean, activities.CleanInput{Splits: r.splits, Spec: r.out.Base.Clean}, &r.cleaned); err != nil {
+	if err := local(ctx, steps.Clean, steps.CleanInput{Splits: r.splits, Spec: r.out.Base.Clean}, &r.cleaned); err != nil {
 		return err
 	}
 	t.rec.Data.Cleaned = [3]blob.Ref{r.cleaned.Splits.Train, r.cleaned.Splits.Val, r.cleaned.Splits.Test}
@@ -245,9 +238,8 @@ func (r *retrainRun) scaleStep(ctx workflow.Context, _ *tracker) error {
 		r.scale = r.out.Base.Transform
 		return nil
 	}
-	var a *activities.Activities
-	var scaled activities.ScaleResult
-	if err := local(ctx, a.Scale, activities.ScaleInput{Splits: r.cleaned.Splits, Spec: r.out.Base.Spec, Horizon: r.out.Base.Horizon}, &scaled); err != nil {
+	var scaled steps.ScaleResult
+	if err := local(ctx, steps.Scale, steps.ScaleInput{Splits: r.cleaned.Splits, Spec: r.out.Base.Spec, Horizon: r.out.Base.Horizon}, &scaled); err != nil {
 		return err
 	}
 	r.scale = scaled.Transform
@@ -262,7 +254,7 @@ func (r *retrainRun) window(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *retrainRun) train(ctx workflow.Context, _ *tracker) error {
-	in := activities.TrainInput{RunID: r.runID, Windows: r.windows}
+	in := steps.TrainInput{RunID: r.runID, Windows: r.windows}
 	r.params, in.Init = retrainParams(r.out.Base, r.in.Options, r.out.Mode)
 	in.Params = r.params
 	var err error
@@ -297,7 +289,7 @@ func retrainParams(b pipeline.BaseModel, o pipeline.RetrainOptions, mode string)
 
 func (r *retrainRun) evaluate(ctx workflow.Context, t *tracker) error {
 	var err error
-	r.eval, err = evaluateModel(ctx, r.queue, activities.EvaluateInput{
+	r.eval, err = evaluateModel(ctx, r.queue, steps.EvaluateInput{
 		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scale, Test: r.windows.Test})
 	r.out.Metrics, t.predictions = r.eval.Metrics, r.eval.Predictions
 	return err
@@ -305,8 +297,7 @@ func (r *retrainRun) evaluate(ctx workflow.Context, t *tracker) error {
 
 // compare scores the base version on the new model's test days.
 func (r *retrainRun) compare(ctx workflow.Context, _ *tracker) error {
-	var a *activities.Activities
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions(r.queue)), a.Compare, activities.CompareInput{
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, evaluateOptions(r.queue)), steps.Compare, steps.CompareInput{
 		Ticker: r.ticker, Base: r.out.Base.Version, Predictions: r.eval.Predictions, Test: r.cleaned.Splits.Test,
 	}).Get(ctx, &r.out.Comparison)
 }
@@ -314,10 +305,10 @@ func (r *retrainRun) compare(ctx workflow.Context, _ *tracker) error {
 func (r *retrainRun) register(ctx workflow.Context, _ *tracker) error {
 	b := r.out.Base
 	names := r.mergedCSVs()
-	reg, err := registerModel(ctx, activities.RegisterInput{
+	reg, err := registerModel(ctx, steps.RegisterInput{
 		Ticker: r.ticker, RunID: r.runID, Weights: r.trained.Weights, Transform: r.scale, Config: r.trained.Config,
 		Lookback: b.Lookback, Horizon: b.Horizon, Params: r.params, Metrics: r.eval.Metrics, Raw: r.merged.Raw, CSVKey: names[0],
-		Retrain: &activities.RetrainLineage{BaseVersion: b.Version, Mode: r.out.Mode, Parents: r.merged.Parents, Files: names},
+		Retrain: &steps.RetrainLineage{BaseVersion: b.Version, Mode: r.out.Mode, Parents: r.merged.Parents, Files: names},
 	})
 	r.out.ModelVersion, r.out.ModelURI = reg.Version, reg.URI
 	if err == nil && len(r.out.Comparison.Scores) > 0 {
@@ -342,7 +333,7 @@ func (r *retrainRun) mergedCSVs() []string {
 
 func (r *retrainRun) promote(ctx workflow.Context, t *tracker) error {
 	var err error
-	r.out.Promotion, err = promoteModel(ctx, t, activities.PromoteInput{
+	r.out.Promotion, err = promoteModel(ctx, t, steps.PromoteInput{
 		Ticker: r.ticker, RunID: r.runID, Version: r.out.ModelVersion, Predictions: r.eval.Predictions, Test: r.cleaned.Splits.Test,
 		Margin: r.opts.PromotionMargin, Force: r.opts.ForcePromote,
 	})

@@ -12,12 +12,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // ---- fixtures -------------------------------------------------------------
@@ -53,9 +53,9 @@ func retrainFile(name string, inbox bool) pipeline.NewData {
 func rawOf(csvKey string) blob.Ref { return dataRef("raw-" + csvKey) }
 
 var (
-	testSplits   = activities.Splits{Train: dataRef("train"), Val: dataRef("val"), Test: dataRef("test")}
-	testCleaned  = activities.Splits{Train: dataRef("clean-train"), Val: dataRef("clean-val"), Test: dataRef("clean-test")}
-	testWindows  = activities.Splits{Train: dataRef("win-train"), Val: dataRef("win-val"), Test: dataRef("win-test")}
+	testSplits   = steps.Splits{Train: dataRef("train"), Val: dataRef("val"), Test: dataRef("test")}
+	testCleaned  = steps.Splits{Train: dataRef("clean-train"), Val: dataRef("clean-val"), Test: dataRef("clean-test")}
+	testWindows  = steps.Splits{Train: dataRef("win-train"), Val: dataRef("win-val"), Test: dataRef("win-test")}
 	newTransform = dataRef("new-transform")
 )
 
@@ -79,79 +79,77 @@ func mockedRetrain(t *testing.T, over retrainOverrides) *retrainMocks {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
+	registerSteps(env)
 	m := &retrainMocks{env: env, inputs: map[string][]any{}}
 
-	steps := []struct {
+	defaults := []struct {
 		name string
-		fn   any
 		impl any
 	}{
-		{"ResolveBase", a.ResolveBase, func(context.Context, activities.ResolveBaseInput) (pipeline.BaseModel, error) {
+		{steps.ResolveBase, func(context.Context, steps.ResolveBaseInput) (pipeline.BaseModel, error) {
 			return testBase(), nil
 		}},
-		{"Ingest", a.Ingest, func(_ context.Context, in activities.IngestInput) (activities.IngestResult, error) {
-			return activities.IngestResult{Raw: rawOf(in.CSVKey), FirstDate: "2024-07-01", LastDate: "2024-08-30"}, nil
+		{steps.Ingest, func(_ context.Context, in steps.IngestInput) (steps.IngestResult, error) {
+			return steps.IngestResult{Raw: rawOf(in.CSVKey), FirstDate: "2024-07-01", LastDate: "2024-08-30"}, nil
 		}},
-		{"CheckNewData", a.CheckNewData, acceptAll(pipeline.Drift{MaxJS: 0.03, Feature: "open", Threshold: 0.1})},
-		{"RejectFiles", a.RejectFiles, func(_ context.Context, in activities.RejectInput) (activities.RejectResult, error) {
-			out := activities.RejectResult{Moved: map[string]string{}}
+		{steps.CheckNewData, acceptAll(pipeline.Drift{MaxJS: 0.03, Feature: "open", Threshold: 0.1})},
+		{steps.RejectFiles, func(_ context.Context, in steps.RejectInput) (steps.RejectResult, error) {
+			out := steps.RejectResult{Moved: map[string]string{}}
 			for _, f := range in.Files {
 				out.Moved[f.SHA256] = "inbox/NFLX/rejected/" + f.Name
 			}
 			return out, nil
 		}},
-		{"Merge", a.Merge, func(_ context.Context, in activities.MergeInput) (activities.MergeResult, error) {
-			return activities.MergeResult{Raw: dataRef("merged"), Parents: append([]blob.Ref{in.Base}, in.Files...),
+		{steps.Merge, func(_ context.Context, in steps.MergeInput) (steps.MergeResult, error) {
+			return steps.MergeResult{Raw: dataRef("merged"), Parents: append([]blob.Ref{in.Base}, in.Files...),
 				NewFrom: "2024-07-01", NewRows: 43}, nil
 		}},
-		{"Split", a.Split, func(context.Context, activities.SplitInput) (activities.Splits, error) { return testSplits, nil }},
-		{"Clean", a.Clean, func(context.Context, activities.CleanInput) (activities.CleanResult, error) {
-			return activities.CleanResult{Splits: testCleaned}, nil
+		{steps.Split, func(context.Context, steps.SplitInput) (steps.Splits, error) { return testSplits, nil }},
+		{steps.Clean, func(context.Context, steps.CleanInput) (steps.CleanResult, error) {
+			return steps.CleanResult{Splits: testCleaned}, nil
 		}},
-		{"Scale", a.Scale, func(context.Context, activities.ScaleInput) (activities.ScaleResult, error) {
-			return activities.ScaleResult{Transform: newTransform}, nil
+		{steps.Scale, func(context.Context, steps.ScaleInput) (steps.ScaleResult, error) {
+			return steps.ScaleResult{Transform: newTransform}, nil
 		}},
-		{"Window", a.Window, func(context.Context, activities.WindowInput) (activities.Splits, error) { return testWindows, nil }},
-		{"Train", a.Train, func(context.Context, activities.TrainInput) (activities.TrainResult, error) {
-			return activities.TrainResult{Weights: dataRef("new-weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}, {Epoch: 2}}, TrainingRun: pipeline.TrainingRun{EpochsRun: 2}}, nil
+		{steps.Window, func(context.Context, steps.WindowInput) (steps.Splits, error) { return testWindows, nil }},
+		{steps.Train, func(context.Context, steps.TrainInput) (steps.TrainResult, error) {
+			return steps.TrainResult{Weights: dataRef("new-weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}, {Epoch: 2}}, TrainingRun: pipeline.TrainingRun{EpochsRun: 2}}, nil
 		}},
-		{"Evaluate", a.Evaluate, func(context.Context, activities.EvaluateInput) (activities.EvaluateResult, error) {
-			return activities.EvaluateResult{Metrics: metrics.TestSummary{TestRMSE: 1.5, NaiveRMSE: 2, N: 9}, Predictions: dataRef("predictions")}, nil
+		{steps.Evaluate, func(context.Context, steps.EvaluateInput) (steps.EvaluateResult, error) {
+			return steps.EvaluateResult{Metrics: metrics.TestSummary{TestRMSE: 1.5, NaiveRMSE: 2, N: 9}, Predictions: dataRef("predictions")}, nil
 		}},
-		{"Compare", a.Compare, func(context.Context, activities.CompareInput) (pipeline.Comparison, error) {
+		{steps.Compare, func(context.Context, steps.CompareInput) (pipeline.Comparison, error) {
 			return pipeline.Comparison{Days: 9, Scores: []pipeline.ModelScore{
 				{Name: "new", RMSE: 1.5}, {Name: "v4 (base)", Version: 4, RMSE: 1.8}, {Name: "naive", RMSE: 2}}}, nil
 		}},
-		{"Register", a.Register, func(context.Context, activities.RegisterInput) (activities.RegisterResult, error) {
-			return activities.RegisterResult{Version: 5, URI: "file:///models/NFLX/v5"}, nil
+		{steps.Register, func(context.Context, steps.RegisterInput) (steps.RegisterResult, error) {
+			return steps.RegisterResult{Version: 5, URI: "file:///models/NFLX/v5"}, nil
 		}},
-		{"Promote", a.Promote, func(context.Context, activities.PromoteInput) (pipeline.Promotion, error) {
+		{steps.Promote, func(context.Context, steps.PromoteInput) (pipeline.Promotion, error) {
 			return pipeline.Promotion{Alias: "champion", Promoted: true, Reason: "beat v4", PreviousVersion: 4}, nil
 		}},
-		{"Report", a.Report, func(context.Context, activities.ReportInput) (activities.ReportResult, error) {
-			return activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}, nil
+		{steps.Report, func(context.Context, steps.ReportInput) (steps.ReportResult, error) {
+			return steps.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}, nil
 		}},
 	}
-	for _, st := range steps {
+	for _, st := range defaults {
 		name, impl := st.name, st.impl
 		if o, ok := over[name]; ok {
 			impl = o
 		}
-		env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		env.OnActivity(name, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 			m.calls = append(m.calls, name)
 			m.inputs[name] = append(m.inputs[name], args.Get(1))
 		}).Return(impl)
 	}
-	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+	env.OnActivity(steps.SaveRun, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 		rec := args.Get(1).(runs.Record)
 		rec.Steps = append([]runs.Step(nil), rec.Steps...) // the tracker keeps appending to its slice
 		m.records = append(m.records, rec)
-	}).Return(activities.SaveRunResult{}, nil)
+	}).Return(steps.SaveRunResult{}, nil)
 	for name := range over {
 		found := false
-		for _, st := range steps {
+		for _, st := range defaults {
 			found = found || st.name == name
 		}
 		if !found {
@@ -162,9 +160,9 @@ func mockedRetrain(t *testing.T, over retrainOverrides) *retrainMocks {
 }
 
 // acceptAll is a CheckNewData that accepts every ingested file with drift d.
-func acceptAll(d pipeline.Drift) func(context.Context, activities.CheckNewDataInput) (activities.CheckNewDataResult, error) {
-	return func(_ context.Context, in activities.CheckNewDataInput) (activities.CheckNewDataResult, error) {
-		out := activities.CheckNewDataResult{Drift: d}
+func acceptAll(d pipeline.Drift) func(context.Context, steps.CheckNewDataInput) (steps.CheckNewDataResult, error) {
+	return func(_ context.Context, in steps.CheckNewDataInput) (steps.CheckNewDataResult, error) {
+		out := steps.CheckNewDataResult{Drift: d}
 		for _, f := range in.Files {
 			out.Files = append(out.Files, pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw, Rows: 21, NewRows: 21})
 			out.Accepted = append(out.Accepted, f.Raw)
@@ -208,9 +206,9 @@ func (m *retrainMocks) last(t *testing.T, name string) any {
 	return in[len(in)-1]
 }
 
-func (m *retrainMocks) trainInput(t *testing.T) activities.TrainInput {
+func (m *retrainMocks) trainInput(t *testing.T) steps.TrainInput {
 	t.Helper()
-	return m.last(t, "Train").(activities.TrainInput)
+	return m.last(t, "Train").(steps.TrainInput)
 }
 
 // appErrorType is the type of err's application error ("" for none).
@@ -235,7 +233,7 @@ func TestRetrainFinetuneIsTheDefault(t *testing.T) {
 	if n := m.count("Scale"); n != 0 {
 		t.Fatalf("fine-tune fitted a new transform (Scale ran %d times)", n)
 	}
-	if w := m.last(t, "Window").(activities.WindowInput); w.Transform != base.Transform || w.Splits != testCleaned || w.Lookback != base.Lookback {
+	if w := m.last(t, "Window").(steps.WindowInput); w.Transform != base.Transform || w.Splits != testCleaned || w.Lookback != base.Lookback {
 		t.Fatalf("Window input = %+v, want the base's transform %v on the cleaned splits with lookback %d", w, base.Transform, base.Lookback)
 	}
 	tr := m.trainInput(t)
@@ -252,11 +250,11 @@ func TestRetrainFinetuneIsTheDefault(t *testing.T) {
 	if tr.Windows != testWindows {
 		t.Fatalf("Train windows = %+v, want %+v", tr.Windows, testWindows)
 	}
-	if ev := m.last(t, "Evaluate").(activities.EvaluateInput); ev.Transform != base.Transform {
+	if ev := m.last(t, "Evaluate").(steps.EvaluateInput); ev.Transform != base.Transform {
 		t.Fatalf("Evaluate transform = %v, want the base's %v", ev.Transform, base.Transform)
 	}
 
-	reg := m.last(t, "Register").(activities.RegisterInput)
+	reg := m.last(t, "Register").(steps.RegisterInput)
 	if reg.Retrain == nil {
 		t.Fatal("Register got no retrain lineage")
 	}
@@ -293,11 +291,11 @@ func TestRetrainFullFitsANewTransformAndTrainsFromScratch(t *testing.T) {
 	res := m.mustRun(t, pipeline.RetrainOptions{Mode: pipeline.ModeFull}, retrainFile("a.csv", false))
 	base := testBase()
 
-	sc := m.last(t, "Scale").(activities.ScaleInput)
+	sc := m.last(t, "Scale").(steps.ScaleInput)
 	if !reflect.DeepEqual(sc.Spec, base.Spec) || sc.Horizon != base.Horizon || sc.Splits != testCleaned {
 		t.Fatalf("Scale input = %+v, want the base's spec %+v and horizon %d on the cleaned splits", sc, base.Spec, base.Horizon)
 	}
-	if w := m.last(t, "Window").(activities.WindowInput); w.Transform != newTransform {
+	if w := m.last(t, "Window").(steps.WindowInput); w.Transform != newTransform {
 		t.Fatalf("Window transform = %v, want the new one %v", w.Transform, newTransform)
 	}
 	tr := m.trainInput(t)
@@ -307,11 +305,11 @@ func TestRetrainFullFitsANewTransformAndTrainsFromScratch(t *testing.T) {
 	if tr.Params != base.Params {
 		t.Fatalf("full retrain params = %+v, want the base's %+v", tr.Params, base.Params)
 	}
-	reg := m.last(t, "Register").(activities.RegisterInput)
+	reg := m.last(t, "Register").(steps.RegisterInput)
 	if reg.Transform != newTransform || reg.Retrain == nil || reg.Retrain.Mode != pipeline.ModeFull {
 		t.Fatalf("Register input = %+v", reg)
 	}
-	if ev := m.last(t, "Evaluate").(activities.EvaluateInput); ev.Transform != newTransform {
+	if ev := m.last(t, "Evaluate").(steps.EvaluateInput); ev.Transform != newTransform {
 		t.Fatalf("Evaluate transform = %v, want %v", ev.Transform, newTransform)
 	}
 	if res.Mode != pipeline.ModeFull {
@@ -363,13 +361,13 @@ func TestRetrainAutoChoosesByDrift(t *testing.T) {
 			if tr := m.trainInput(t); (tr.Init != nil) != tc.warmInit {
 				t.Fatalf("Train.Init = %v, want warm start %v", tr.Init, tc.warmInit)
 			}
-			if ck := m.last(t, "CheckNewData").(activities.CheckNewDataInput); ck.DriftThreshold != 0.1 {
+			if ck := m.last(t, "CheckNewData").(steps.CheckNewDataInput); ck.DriftThreshold != 0.1 {
 				t.Fatalf("drift threshold %g, want the default 0.1", ck.DriftThreshold)
 			}
 			if !reflect.DeepEqual(res.Drift, tc.drift) {
 				t.Fatalf("result drift = %+v, want %+v", res.Drift, tc.drift)
 			}
-			if reg := m.last(t, "Register").(activities.RegisterInput); reg.Retrain.Mode != tc.mode {
+			if reg := m.last(t, "Register").(steps.RegisterInput); reg.Retrain.Mode != tc.mode {
 				t.Fatalf("lineage mode %q, want %q", reg.Retrain.Mode, tc.mode)
 			}
 		})
@@ -407,7 +405,7 @@ func TestRetrainSplitsTheNewTailWithTheBaseContext(t *testing.T) {
 	m := mockedRetrain(t, nil)
 	m.mustRun(t, pipeline.RetrainOptions{TestFraction: 0.25, ValFraction: 0.15}, retrainFile("a.csv", false))
 	base := testBase()
-	in := m.last(t, "Split").(activities.SplitInput)
+	in := m.last(t, "Split").(steps.SplitInput)
 	if in.Tail == nil {
 		t.Fatal("Split got no tail split")
 	}
@@ -415,10 +413,10 @@ func TestRetrainSplitsTheNewTailWithTheBaseContext(t *testing.T) {
 	if *in.Tail != want || in.Raw != dataRef("merged") {
 		t.Fatalf("Split input = %+v tail %+v, want tail %+v of the merged raw", in, *in.Tail, want)
 	}
-	if cl := m.last(t, "Clean").(activities.CleanInput); cl.Splits != testSplits || !reflect.DeepEqual(cl.Spec, base.Clean) {
+	if cl := m.last(t, "Clean").(steps.CleanInput); cl.Splits != testSplits || !reflect.DeepEqual(cl.Spec, base.Clean) {
 		t.Fatalf("Clean input = %+v, want the splits with the base's clean spec", cl)
 	}
-	mg := m.last(t, "Merge").(activities.MergeInput)
+	mg := m.last(t, "Merge").(steps.MergeInput)
 	if mg.Ticker != "NFLX" || mg.Base != base.Raw || !reflect.DeepEqual(mg.Files, []blob.Ref{rawOf("uploads/sha-a.csv")}) {
 		t.Fatalf("Merge input = %+v", mg)
 	}
@@ -427,14 +425,14 @@ func TestRetrainSplitsTheNewTailWithTheBaseContext(t *testing.T) {
 func TestRetrainRejectsBadFilesAndGoesOnWithTheRest(t *testing.T) {
 	broken, conflicting, good := retrainFile("broken.csv", true), retrainFile("conflict.csv", false), retrainFile("good.csv", true)
 	m := mockedRetrain(t, retrainOverrides{
-		"Ingest": func(_ context.Context, in activities.IngestInput) (activities.IngestResult, error) {
+		"Ingest": func(_ context.Context, in steps.IngestInput) (steps.IngestResult, error) {
 			if in.CSVKey == broken.CSVKey {
-				return activities.IngestResult{}, temporal.NewNonRetryableApplicationError("no Date column", activities.ErrInvalidData, nil)
+				return steps.IngestResult{}, temporal.NewNonRetryableApplicationError("no Date column", steps.ErrInvalidData, nil)
 			}
-			return activities.IngestResult{Raw: rawOf(in.CSVKey)}, nil
+			return steps.IngestResult{Raw: rawOf(in.CSVKey)}, nil
 		},
-		"CheckNewData": func(_ context.Context, in activities.CheckNewDataInput) (activities.CheckNewDataResult, error) {
-			var out activities.CheckNewDataResult
+		"CheckNewData": func(_ context.Context, in steps.CheckNewDataInput) (steps.CheckNewDataResult, error) {
+			var out steps.CheckNewDataResult
 			for _, f := range in.Files {
 				o := pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw}
 				if f.SHA256 == conflicting.SHA256 {
@@ -452,7 +450,7 @@ func TestRetrainRejectsBadFilesAndGoesOnWithTheRest(t *testing.T) {
 	if n := m.count("Ingest"); n != 3 {
 		t.Fatalf("Ingest ran %d times, want once per file", n)
 	}
-	ck := m.last(t, "CheckNewData").(activities.CheckNewDataInput)
+	ck := m.last(t, "CheckNewData").(steps.CheckNewDataInput)
 	if len(ck.Files) != 2 || ck.Files[0].SHA256 != conflicting.SHA256 || ck.Files[1].SHA256 != good.SHA256 {
 		t.Fatalf("CheckNewData got %+v, want the two files that ingested", ck.Files)
 	}
@@ -460,11 +458,11 @@ func TestRetrainRejectsBadFilesAndGoesOnWithTheRest(t *testing.T) {
 		t.Fatalf("CheckNewData base = %+v", ck.Base)
 	}
 	// Only inbox files are moved aside: the conflicting one came by the hook.
-	rj := m.last(t, "RejectFiles").(activities.RejectInput)
+	rj := m.last(t, "RejectFiles").(steps.RejectInput)
 	if len(rj.Files) != 1 || rj.Files[0].SHA256 != broken.SHA256 || rj.Files[0].InboxKey != broken.InboxKey {
 		t.Fatalf("RejectFiles got %+v, want only the broken inbox file", rj.Files)
 	}
-	if mg := m.last(t, "Merge").(activities.MergeInput); !reflect.DeepEqual(mg.Files, []blob.Ref{rawOf(good.CSVKey)}) {
+	if mg := m.last(t, "Merge").(steps.MergeInput); !reflect.DeepEqual(mg.Files, []blob.Ref{rawOf(good.CSVKey)}) {
 		t.Fatalf("Merge files = %v, want only the good file's raw", mg.Files)
 	}
 
@@ -500,18 +498,18 @@ func TestRetrainDoesNotMoveAnythingWhenNoInboxFileIsRejected(t *testing.T) {
 func TestRetrainFailsWhenEveryFileIsRejected(t *testing.T) {
 	a, b := retrainFile("a.csv", true), retrainFile("b.csv", false)
 	m := mockedRetrain(t, retrainOverrides{
-		"Ingest": func(_ context.Context, in activities.IngestInput) (activities.IngestResult, error) {
+		"Ingest": func(_ context.Context, in steps.IngestInput) (steps.IngestResult, error) {
 			if in.CSVKey == a.CSVKey {
-				return activities.IngestResult{}, temporal.NewNonRetryableApplicationError("empty file", activities.ErrInvalidData, nil)
+				return steps.IngestResult{}, temporal.NewNonRetryableApplicationError("empty file", steps.ErrInvalidData, nil)
 			}
-			return activities.IngestResult{}, temporal.NewNonRetryableApplicationError("object gone", activities.ErrNotFound, nil)
+			return steps.IngestResult{}, temporal.NewNonRetryableApplicationError("object gone", steps.ErrNotFound, nil)
 		},
 	})
 	_, err := m.run(pipeline.RetrainOptions{}, a, b)
 	if err == nil {
 		t.Fatal("a retrain with every file rejected succeeded")
 	}
-	if typ := appErrorType(err); typ != activities.ErrInvalidData {
+	if typ := appErrorType(err); typ != steps.ErrInvalidData {
 		t.Fatalf("error type %q (%v), want InvalidData", typ, err)
 	}
 	for _, want := range []string{"validate failed", "every new file was rejected", "a.csv: empty file", "b.csv: object gone"} {
@@ -524,7 +522,7 @@ func TestRetrainFailsWhenEveryFileIsRejected(t *testing.T) {
 			t.Fatalf("%s ran %d times after every file was rejected; calls %v", never, n, m.calls)
 		}
 	}
-	if rj := m.last(t, "RejectFiles").(activities.RejectInput); len(rj.Files) != 1 || rj.Files[0].SHA256 != a.SHA256 {
+	if rj := m.last(t, "RejectFiles").(steps.RejectInput); len(rj.Files) != 1 || rj.Files[0].SHA256 != a.SHA256 {
 		t.Fatalf("RejectFiles got %+v, want the inbox file only", rj.Files)
 	}
 	last := m.records[len(m.records)-1]
@@ -535,8 +533,8 @@ func TestRetrainFailsWhenEveryFileIsRejected(t *testing.T) {
 
 func TestRetrainFailsOnAStoreErrorDuringIngest(t *testing.T) {
 	m := mockedRetrain(t, retrainOverrides{
-		"Ingest": func(context.Context, activities.IngestInput) (activities.IngestResult, error) {
-			return activities.IngestResult{}, temporal.NewNonRetryableApplicationError("bucket unreachable", "StoreDown", nil)
+		"Ingest": func(context.Context, steps.IngestInput) (steps.IngestResult, error) {
+			return steps.IngestResult{}, temporal.NewNonRetryableApplicationError("bucket unreachable", "StoreDown", nil)
 		},
 	})
 	_, err := m.run(pipeline.RetrainOptions{}, retrainFile("a.csv", true), retrainFile("b.csv", true))
@@ -555,12 +553,12 @@ func TestRetrainFailsOnAStoreErrorDuringIngest(t *testing.T) {
 
 func TestRetrainWithoutAModelFailsWithNoModel(t *testing.T) {
 	m := mockedRetrain(t, retrainOverrides{
-		"ResolveBase": func(context.Context, activities.ResolveBaseInput) (pipeline.BaseModel, error) {
-			return pipeline.BaseModel{}, temporal.NewNonRetryableApplicationError("NFLX has no registered model", activities.ErrNoModel, nil)
+		"ResolveBase": func(context.Context, steps.ResolveBaseInput) (pipeline.BaseModel, error) {
+			return pipeline.BaseModel{}, temporal.NewNonRetryableApplicationError("NFLX has no registered model", steps.ErrNoModel, nil)
 		},
 	})
 	_, err := m.run(pipeline.RetrainOptions{}, retrainFile("a.csv", true))
-	if typ := appErrorType(err); typ != activities.ErrNoModel {
+	if typ := appErrorType(err); typ != steps.ErrNoModel {
 		t.Fatalf("error type %q (%v), want NoModel", typ, err)
 	}
 	if !strings.Contains(err.Error(), "base failed") {
@@ -569,7 +567,7 @@ func TestRetrainWithoutAModelFailsWithNoModel(t *testing.T) {
 	if !reflect.DeepEqual(m.calls, []string{"ResolveBase"}) {
 		t.Fatalf("calls = %v, want only ResolveBase", m.calls)
 	}
-	if in := m.last(t, "ResolveBase").(activities.ResolveBaseInput); in.Ticker != "NFLX" {
+	if in := m.last(t, "ResolveBase").(steps.ResolveBaseInput); in.Ticker != "NFLX" {
 		t.Fatalf("ResolveBase ticker %q", in.Ticker)
 	}
 }
@@ -591,7 +589,7 @@ func TestRetrainRejectsBadInputBeforeAnyActivity(t *testing.T) {
 			m := mockedRetrain(t, nil)
 			m.env.ExecuteWorkflow(RetrainingPipeline, pipeline.RetrainingInput{Ticker: tc.ticker, Files: tc.files, Options: tc.opts})
 			err := m.env.GetWorkflowError()
-			if typ := appErrorType(err); typ != activities.ErrInvalidParams {
+			if typ := appErrorType(err); typ != steps.ErrInvalidParams {
 				t.Fatalf("error type %q (%v), want InvalidParams", typ, err)
 			}
 			if len(m.calls) != 0 || len(m.records) != 0 {
@@ -644,12 +642,12 @@ func TestRetrainRecordsItsStepsInOrder(t *testing.T) {
 
 func TestRetrainFailureInALaterStepIsNamedAndStops(t *testing.T) {
 	m := mockedRetrain(t, retrainOverrides{
-		"Train": func(context.Context, activities.TrainInput) (activities.TrainResult, error) {
-			return activities.TrainResult{}, temporal.NewNonRetryableApplicationError("loss is NaN", activities.ErrInvalidData, nil)
+		"Train": func(context.Context, steps.TrainInput) (steps.TrainResult, error) {
+			return steps.TrainResult{}, temporal.NewNonRetryableApplicationError("loss is NaN", steps.ErrInvalidData, nil)
 		},
 	})
 	_, err := m.run(pipeline.RetrainOptions{}, retrainFile("a.csv", true))
-	if appErrorType(err) != activities.ErrInvalidData || !strings.Contains(err.Error(), "train failed: loss is NaN") {
+	if appErrorType(err) != steps.ErrInvalidData || !strings.Contains(err.Error(), "train failed: loss is NaN") {
 		t.Fatalf("error = %v, want the train step's InvalidData failure", err)
 	}
 	for _, never := range []string{"Evaluate", "Compare", "Register", "Promote", "Report"} {
@@ -669,15 +667,15 @@ func TestRetrainLineageNamesOnlyMergedFiles(t *testing.T) {
 
 	broken, good := retrainFile("broken.csv", true), retrainFile("good.csv", true)
 	m := mockedRetrain(t, retrainOverrides{
-		"Ingest": func(_ context.Context, in activities.IngestInput) (activities.IngestResult, error) {
+		"Ingest": func(_ context.Context, in steps.IngestInput) (steps.IngestResult, error) {
 			if in.CSVKey == broken.CSVKey {
-				return activities.IngestResult{}, temporal.NewNonRetryableApplicationError("no Date column", activities.ErrInvalidData, nil)
+				return steps.IngestResult{}, temporal.NewNonRetryableApplicationError("no Date column", steps.ErrInvalidData, nil)
 			}
-			return activities.IngestResult{Raw: rawOf(in.CSVKey)}, nil
+			return steps.IngestResult{Raw: rawOf(in.CSVKey)}, nil
 		},
 	})
 	m.mustRun(t, pipeline.RetrainOptions{}, broken, good)
-	reg := m.last(t, "Register").(activities.RegisterInput)
+	reg := m.last(t, "Register").(steps.RegisterInput)
 	if !reflect.DeepEqual(reg.Retrain.Files, []string{good.CSVKey}) || reg.CSVKey != good.CSVKey {
 		t.Fatalf("lineage files %v csv %q, want only the merged %s", reg.Retrain.Files, reg.CSVKey, good.CSVKey)
 	}

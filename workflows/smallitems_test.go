@@ -6,16 +6,16 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // assertReportBeforeCompleted checks that the first saved record saying the
 // run completed already lists the report, that the report was rendered as
 // finished (its outcome passed along, not the whole record), and that the
 // record saved just before it holds the result.
-func assertReportBeforeCompleted(t *testing.T, saves []runs.Record, report activities.ReportInput) {
+func assertReportBeforeCompleted(t *testing.T, saves []runs.Record, report steps.ReportInput) {
 	t.Helper()
 	i := slices.IndexFunc(saves, func(r runs.Record) bool { return r.Status == runs.StatusCompleted })
 	if i < 0 {
@@ -40,7 +40,7 @@ func TestTrainingReportIsWrittenBeforeTheRunSaysCompleted(t *testing.T) {
 		t.Fatalf("workflow failed: %v", err)
 	}
 	saves, _ := inputs["SaveRun"].([]runs.Record)
-	report, _ := inputs["Report"].(activities.ReportInput)
+	report, _ := inputs["Report"].(steps.ReportInput)
 	assertReportBeforeCompleted(t, saves, report)
 	last := saves[len(saves)-1]
 	if last.Status != runs.StatusCompleted || last.Result == nil || last.Artifacts["report"] == "" {
@@ -54,7 +54,7 @@ func TestTrainingReportIsWrittenBeforeTheRunSaysCompleted(t *testing.T) {
 func TestRetrainingReportIsWrittenBeforeTheRunSaysCompleted(t *testing.T) {
 	m := mockedRetrain(t, nil)
 	m.mustRun(t, pipeline.RetrainOptions{}, retrainFile("a.csv", true))
-	assertReportBeforeCompleted(t, m.records, m.last(t, "Report").(activities.ReportInput))
+	assertReportBeforeCompleted(t, m.records, m.last(t, "Report").(steps.ReportInput))
 }
 
 // A diverged training fails at once: retrying the same seed on the same
@@ -64,8 +64,8 @@ func TestDivergedIsNotRetried(t *testing.T) {
 		"train": trainOptions("").RetryPolicy.NonRetryableErrorTypes,
 		"trial": trialOptions("").RetryPolicy.NonRetryableErrorTypes,
 	} {
-		if !slices.Contains(o, activities.ErrDiverged) {
-			t.Errorf("%s: non-retryable error types %v lack %q", name, o, activities.ErrDiverged)
+		if !slices.Contains(o, steps.ErrDiverged) {
+			t.Errorf("%s: non-retryable error types %v lack %q", name, o, steps.ErrDiverged)
 		}
 	}
 }

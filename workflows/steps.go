@@ -9,24 +9,24 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // The step bodies training and retraining share: one activity call each,
 // with the step's options, returning the contract types.
 
 // local runs a millisecond step as a local activity (transformOptions).
-func local(ctx workflow.Context, fn, in, out any) error {
+func local(ctx workflow.Context, name string, in, out any) error {
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
-	return workflow.ExecuteLocalActivity(lctx, fn, in).Get(ctx, out)
+	return workflow.ExecuteLocalActivity(lctx, name, in).Get(ctx, out)
 }
 
 // cleaningCounts sums what cleaning changed across the splits.
-func cleaningCounts(c activities.CleanResult) (filled, dropped, outliers int) {
+func cleaningCounts(c steps.CleanResult) (filled, dropped, outliers int) {
 	for _, r := range c.Reports {
 		filled += r.Filled + r.Interpolated
 		dropped += r.DroppedRows
@@ -36,10 +36,9 @@ func cleaningCounts(c activities.CleanResult) (filled, dropped, outliers int) {
 }
 
 // windowSplits cuts every cleaned split into model windows and records them.
-func windowSplits(ctx workflow.Context, t *tracker, transform blob.Ref, cleaned activities.Splits, lookback int) (activities.Splits, error) {
-	var a *activities.Activities
-	var windows activities.Splits
-	if err := local(ctx, a.Window, activities.WindowInput{Transform: transform, Splits: cleaned, Lookback: lookback}, &windows); err != nil {
+func windowSplits(ctx workflow.Context, t *tracker, transform blob.Ref, cleaned steps.Splits, lookback int) (steps.Splits, error) {
+	var windows steps.Splits
+	if err := local(ctx, steps.Window, steps.WindowInput{Transform: transform, Splits: cleaned, Lookback: lookback}, &windows); err != nil {
 		return windows, err
 	}
 	t.rec.Data.Windows = [3]blob.Ref{windows.Train, windows.Val, windows.Test}
@@ -75,36 +74,32 @@ func noWorker(step, queue string, wait time.Duration, err error) error {
 }
 
 // trainModel runs the train activity on the training queue.
-func trainModel(ctx workflow.Context, queue string, in activities.TrainInput) (activities.TrainResult, error) {
-	var a *activities.Activities
-	var out activities.TrainResult
+func trainModel(ctx workflow.Context, queue string, in steps.TrainInput) (steps.TrainResult, error) {
+	var out steps.TrainResult
 	actx := onQueue(ctx, trainOptions(queue))
-	err := workflow.ExecuteActivity(actx, a.Train, in).Get(ctx, &out)
+	err := workflow.ExecuteActivity(actx, steps.Train, in).Get(ctx, &out)
 	return out, noWorker("train", queue, workflow.GetActivityOptions(actx).ScheduleToStartTimeout, err)
 }
 
 // evaluateModel scores a trained model on the test windows beside naive.
-func evaluateModel(ctx workflow.Context, queue string, in activities.EvaluateInput) (activities.EvaluateResult, error) {
-	var a *activities.Activities
-	var out activities.EvaluateResult
+func evaluateModel(ctx workflow.Context, queue string, in steps.EvaluateInput) (steps.EvaluateResult, error) {
+	var out steps.EvaluateResult
 	actx := onQueue(ctx, evaluateOptions(queue))
-	err := workflow.ExecuteActivity(actx, a.Evaluate, in).Get(ctx, &out)
+	err := workflow.ExecuteActivity(actx, steps.Evaluate, in).Get(ctx, &out)
 	return out, noWorker("evaluate", queue, workflow.GetActivityOptions(actx).ScheduleToStartTimeout, err)
 }
 
 // registerModel saves the model as the ticker's next version.
-func registerModel(ctx workflow.Context, in activities.RegisterInput) (activities.RegisterResult, error) {
-	var a *activities.Activities
-	var out activities.RegisterResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Register, in).Get(ctx, &out)
+func registerModel(ctx workflow.Context, in steps.RegisterInput) (steps.RegisterResult, error) {
+	var out steps.RegisterResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.Register, in).Get(ctx, &out)
 	return out, err
 }
 
 // promoteModel runs the promotion gate and records its decision.
-func promoteModel(ctx workflow.Context, t *tracker, in activities.PromoteInput) (pipeline.Promotion, error) {
-	var a *activities.Activities
+func promoteModel(ctx workflow.Context, t *tracker, in steps.PromoteInput) (pipeline.Promotion, error) {
 	var gate pipeline.Promotion
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), a.Promote, in).Get(ctx, &gate); err != nil {
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.Promote, in).Get(ctx, &gate); err != nil {
 		return pipeline.Promotion{}, err
 	}
 	t.rec.Promotion = &runs.Promotion{Version: in.Version, Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason}

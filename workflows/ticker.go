@@ -9,8 +9,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // Limits of a ticker workflow's history.
@@ -31,7 +31,7 @@ const (
 func TickerRetrainer(ctx workflow.Context, in pipeline.TickerInput) error {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	in.Ticker = ticker
 	q := &tickerQueue{in: in}

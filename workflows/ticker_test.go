@@ -16,8 +16,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // ---- a fake RetrainingPipeline ---------------------------------------------
@@ -399,26 +399,25 @@ func TestTickerRunsABatchWithItsNewestOptions(t *testing.T) {
 func TestTickerRejectsABadTicker(t *testing.T) {
 	env, f := tickerEnv(t)
 	err := runTicker(env, pipeline.TickerInput{Ticker: "../x"})
-	if appErrorType(err) != activities.ErrInvalidParams || len(f.inputs) != 0 {
+	if appErrorType(err) != steps.ErrInvalidParams || len(f.inputs) != 0 {
 		t.Fatalf("error = %v, children %d", err, len(f.inputs))
 	}
 }
 
 // ---- InboxScan and RefreshTicker ------------------------------------------
 
-func inboxEnv() (*testsuite.TestWorkflowEnvironment, *activities.Activities) {
+func inboxEnv() *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
-	return env, a
+	registerSteps(env)
+	return env
 }
 
 func TestInboxScanReturnsWhatTheScanDid(t *testing.T) {
-	env, a := inboxEnv()
+	env := inboxEnv()
 	want := pipeline.InboxResult{HandedOff: []pipeline.InboxFile{{Key: "inbox/NFLX/a.csv", Ticker: "NFLX", SHA256: "aaa"}}}
 	var got pipeline.InboxInput
-	env.OnActivity(a.ScanInbox, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+	env.OnActivity(steps.ScanInbox, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 		got = args.Get(1).(pipeline.InboxInput)
 	}).Return(want, nil)
 	in := pipeline.InboxInput{Keys: []string{"inbox/NFLX/a.csv"}, Device: "cuda"}
@@ -436,12 +435,12 @@ func TestInboxScanReturnsWhatTheScanDid(t *testing.T) {
 }
 
 func TestInboxScanFailsWhenTheScanFails(t *testing.T) {
-	env, a := inboxEnv()
-	env.OnActivity(a.ScanInbox, mock.Anything, mock.Anything).
-		Return(pipeline.InboxResult{}, temporal.NewNonRetryableApplicationError("list inbox/: access denied", activities.ErrInvalidParams, nil))
+	env := inboxEnv()
+	env.OnActivity(steps.ScanInbox, mock.Anything, mock.Anything).
+		Return(pipeline.InboxResult{}, temporal.NewNonRetryableApplicationError("list inbox/: access denied", steps.ErrInvalidParams, nil))
 	env.ExecuteWorkflow(InboxScan, pipeline.InboxInput{})
 	err := env.GetWorkflowError()
-	if err == nil || appErrorType(err) != activities.ErrInvalidParams || !strings.Contains(err.Error(), "scan failed: list inbox/: access denied") {
+	if err == nil || appErrorType(err) != steps.ErrInvalidParams || !strings.Contains(err.Error(), "scan failed: list inbox/: access denied") {
 		t.Fatalf("error = %v, want the scan's failure", err)
 	}
 }
@@ -451,24 +450,24 @@ var refreshToday = time.Date(2024, 7, 3, 15, 0, 0, 0, time.UTC)
 
 // refreshEnv mocks ResolveBase (the base's data ends lastDate), Download
 // (download) and HandOff; it returns the inputs Download and HandOff got.
-func refreshEnv(t *testing.T, lastDate string, download func(context.Context, activities.DownloadInput) (activities.DownloadResult, error)) (*testsuite.TestWorkflowEnvironment, *[]activities.DownloadInput, *[]activities.HandOffInput) {
+func refreshEnv(t *testing.T, lastDate string, download func(context.Context, steps.DownloadInput) (steps.DownloadResult, error)) (*testsuite.TestWorkflowEnvironment, *[]steps.DownloadInput, *[]steps.HandOffInput) {
 	t.Helper()
-	env, a := inboxEnv()
+	env := inboxEnv()
 	env.SetStartTime(refreshToday)
-	downloads, handoffs := &[]activities.DownloadInput{}, &[]activities.HandOffInput{}
-	env.OnActivity(a.ResolveBase, mock.Anything, mock.Anything).Return(pipeline.BaseModel{Version: 3, LastDate: lastDate}, nil)
-	env.OnActivity(a.Download, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
-		*downloads = append(*downloads, args.Get(1).(activities.DownloadInput))
+	downloads, handoffs := &[]steps.DownloadInput{}, &[]steps.HandOffInput{}
+	env.OnActivity(steps.ResolveBase, mock.Anything, mock.Anything).Return(pipeline.BaseModel{Version: 3, LastDate: lastDate}, nil)
+	env.OnActivity(steps.Download, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		*downloads = append(*downloads, args.Get(1).(steps.DownloadInput))
 	}).Return(download)
-	env.OnActivity(a.HandOff, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
-		*handoffs = append(*handoffs, args.Get(1).(activities.HandOffInput))
-	}).Return(activities.HandOffResult{WorkflowID: "retrain-NFLX", RunID: "run-1"}, nil)
+	env.OnActivity(steps.HandOff, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		*handoffs = append(*handoffs, args.Get(1).(steps.HandOffInput))
+	}).Return(steps.HandOffResult{WorkflowID: "retrain-NFLX", RunID: "run-1"}, nil)
 	return env, downloads, handoffs
 }
 
-func downloaded(key string, rows int) func(context.Context, activities.DownloadInput) (activities.DownloadResult, error) {
-	return func(context.Context, activities.DownloadInput) (activities.DownloadResult, error) {
-		return activities.DownloadResult{CSVKey: key, Rows: rows}, nil
+func downloaded(key string, rows int) func(context.Context, steps.DownloadInput) (steps.DownloadResult, error) {
+	return func(context.Context, steps.DownloadInput) (steps.DownloadResult, error) {
+		return steps.DownloadResult{CSVKey: key, Rows: rows}, nil
 	}
 }
 
@@ -503,7 +502,7 @@ func TestRefreshUpToDateDownloadsNothing(t *testing.T) {
 func TestRefreshAsksForTodayWhenTheDataEndsYesterday(t *testing.T) {
 	env, downloads, handoffs := refreshEnv(t, "2024-07-02", downloaded("uploads/"+strings.Repeat("cd", 32)+".csv", 1))
 	res := runRefresh(t, env, pipeline.RefreshInput{Ticker: "NFLX"})
-	if want := []activities.DownloadInput{{Ticker: "NFLX", Start: "2024-07-03", End: "2024-07-03"}}; !reflect.DeepEqual(*downloads, want) {
+	if want := []steps.DownloadInput{{Ticker: "NFLX", Start: "2024-07-03", End: "2024-07-03"}}; !reflect.DeepEqual(*downloads, want) {
 		t.Fatalf("downloads %+v, want %+v", *downloads, want)
 	}
 	if len(*handoffs) != 1 || !res.HandedOn || res.Rows != 1 {
@@ -512,8 +511,8 @@ func TestRefreshAsksForTodayWhenTheDataEndsYesterday(t *testing.T) {
 }
 
 func TestRefreshWithNoNewDaysHandsNothingOn(t *testing.T) {
-	env, downloads, handoffs := refreshEnv(t, "2024-07-01", func(context.Context, activities.DownloadInput) (activities.DownloadResult, error) {
-		return activities.DownloadResult{}, temporal.NewNonRetryableApplicationError("no rows between 2024-07-02 and 2024-07-03", activities.ErrNotFound, nil)
+	env, downloads, handoffs := refreshEnv(t, "2024-07-01", func(context.Context, steps.DownloadInput) (steps.DownloadResult, error) {
+		return steps.DownloadResult{}, temporal.NewNonRetryableApplicationError("no rows between 2024-07-02 and 2024-07-03", steps.ErrNotFound, nil)
 	})
 	res := runRefresh(t, env, pipeline.RefreshInput{Ticker: "NFLX", Source: "yahoo"})
 	if len(*downloads) != 1 || len(*handoffs) != 0 {
@@ -530,7 +529,7 @@ func TestRefreshHandsNewDaysToTheTicker(t *testing.T) {
 	opts := pipeline.RetrainOptions{Mode: pipeline.ModeAuto}
 	res := runRefresh(t, env, pipeline.RefreshInput{Ticker: "nflx", Source: "yahoo", Options: opts, Device: "cuda", SearchAttributes: true})
 
-	if want := []activities.DownloadInput{{Ticker: "NFLX", Start: "2024-06-29", End: "2024-07-03"}}; !reflect.DeepEqual(*downloads, want) {
+	if want := []steps.DownloadInput{{Ticker: "NFLX", Start: "2024-06-29", End: "2024-07-03"}}; !reflect.DeepEqual(*downloads, want) {
 		t.Fatalf("downloads %+v, want %+v", *downloads, want)
 	}
 	if len(*handoffs) != 1 {
@@ -555,7 +554,7 @@ func TestRefreshHandsNewDaysToTheTicker(t *testing.T) {
 func TestRefreshRejectsOtherSources(t *testing.T) {
 	env, downloads, handoffs := refreshEnv(t, "2024-06-28", downloaded("uploads/x.csv", 1))
 	env.ExecuteWorkflow(RefreshTicker, pipeline.RefreshInput{Ticker: "NFLX", Source: "stooq"})
-	if err := env.GetWorkflowError(); appErrorType(err) != activities.ErrInvalidParams {
+	if err := env.GetWorkflowError(); appErrorType(err) != steps.ErrInvalidParams {
 		t.Fatalf("error = %v, want InvalidParams", err)
 	}
 	if len(*downloads) != 0 || len(*handoffs) != 0 {
@@ -564,12 +563,12 @@ func TestRefreshRejectsOtherSources(t *testing.T) {
 }
 
 func TestRefreshFailsOnADownloadError(t *testing.T) {
-	env, _, handoffs := refreshEnv(t, "2024-06-28", func(context.Context, activities.DownloadInput) (activities.DownloadResult, error) {
-		return activities.DownloadResult{}, temporal.NewNonRetryableApplicationError("yahoo said 401", activities.ErrInvalidParams, nil)
+	env, _, handoffs := refreshEnv(t, "2024-06-28", func(context.Context, steps.DownloadInput) (steps.DownloadResult, error) {
+		return steps.DownloadResult{}, temporal.NewNonRetryableApplicationError("yahoo said 401", steps.ErrInvalidParams, nil)
 	})
 	env.ExecuteWorkflow(RefreshTicker, pipeline.RefreshInput{Ticker: "NFLX"})
 	err := env.GetWorkflowError()
-	if appErrorType(err) != activities.ErrInvalidParams || !strings.Contains(err.Error(), "download failed: yahoo said 401") {
+	if appErrorType(err) != steps.ErrInvalidParams || !strings.Contains(err.Error(), "download failed: yahoo said 401") {
 		t.Fatalf("error = %v", err)
 	}
 	if len(*handoffs) != 0 {

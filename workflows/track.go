@@ -7,10 +7,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // Search attributes the pipelines set, for filtering in the Web UI
@@ -31,7 +31,6 @@ type tracker struct {
 	rec         runs.Record
 	progress    pipeline.Progress
 	index       bool // set search attributes (the server has them)
-	acts        *activities.Activities
 	predictions blob.Ref
 }
 
@@ -94,9 +93,10 @@ type pipelineStep struct {
 	skip bool
 }
 
-// runSteps runs steps in order through step and stops at the first failure.
-func (t *tracker) runSteps(ctx workflow.Context, steps []pipelineStep) error {
-	for _, s := range steps {
+// runSteps runs the pipeline steps in list, in order, through step and
+// stops at the first failure.
+func (t *tracker) runSteps(ctx workflow.Context, list []pipelineStep) error {
+	for _, s := range list {
 		if s.skip {
 			continue
 		}
@@ -201,8 +201,8 @@ func (t *tracker) upsert(attrs ...temporal.SearchAttributeUpdate) {
 // leaves the run's result as it is (ok is false).
 func (t *tracker) report(final *runs.Final) (uri string, ok bool) {
 	ctx := workflow.WithActivityOptions(t.ctx, renderOptions())
-	var out activities.ReportResult
-	err := workflow.ExecuteActivity(ctx, t.acts.Report, activities.ReportInput{RunID: t.rec.ID, Predictions: t.predictions, Final: final}).Get(ctx, &out)
+	var out steps.ReportResult
+	err := workflow.ExecuteActivity(ctx, steps.Report, steps.ReportInput{RunID: t.rec.ID, Predictions: t.predictions, Final: final}).Get(ctx, &out)
 	if err != nil {
 		workflow.GetLogger(t.ctx).Warn("could not render the run report", "err", err)
 		return "", false
@@ -224,7 +224,7 @@ func (t *tracker) save() { t.saveRecord(t.rec) }
 func (t *tracker) saveRecord(rec runs.Record) {
 	dctx, _ := workflow.NewDisconnectedContext(t.ctx)
 	ctx := workflow.WithLocalActivityOptions(dctx, transformOptions())
-	if err := workflow.ExecuteLocalActivity(ctx, t.acts.SaveRun, rec).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(ctx, steps.SaveRun, rec).Get(ctx, nil); err != nil {
 		workflow.GetLogger(t.ctx).Warn("could not save the run record", "err", err)
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // TrainingPipeline runs [download] → ingest → split → validate → clean →
@@ -21,7 +21,7 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	in = in.WithDefaults()
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	t, err := newTracker(ctx, ticker, in.SearchAttributes, func(r *runs.Record) {
 		r.Input, r.Data.CSV = in, in.CSVKey
@@ -45,15 +45,15 @@ type trainingRun struct {
 	queue   string
 	csvKey  string
 	raw     blob.Ref
-	splits  activities.Splits
-	checked activities.ValidateResult
-	cleaned activities.CleanResult
-	scaled  activities.ScaleResult
-	windows activities.Splits
+	splits  steps.Splits
+	checked steps.ValidateResult
+	cleaned steps.CleanResult
+	scaled  steps.ScaleResult
+	windows steps.Splits
 	params  pipeline.ModelParams
-	trained activities.TrainResult
-	eval    activities.EvaluateResult
-	reg     activities.RegisterResult
+	trained steps.TrainResult
+	eval    steps.EvaluateResult
+	reg     steps.RegisterResult
 	out     pipeline.TrainingResult
 }
 
@@ -94,8 +94,7 @@ func (r *trainingRun) ingest(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *trainingRun) validate(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
-	err := local(ctx, a.Validate, activities.ValidateInput{Splits: r.splits, Config: r.in.Validate, FailOnCritical: true}, &r.checked)
+	err := local(ctx, steps.Validate, steps.ValidateInput{Splits: r.splits, Config: r.in.Validate, FailOnCritical: true}, &r.checked)
 	r.out.Anomalies, t.rec.Anomalies, t.rec.AnomalyCounts = r.checked.Counts, r.checked.Anomalies, r.checked.Counts
 	if r.checked.AnomalyURI != "" {
 		t.artifact("anomalies.json", r.checked.AnomalyURI)
@@ -104,8 +103,7 @@ func (r *trainingRun) validate(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *trainingRun) clean(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
-	if err := local(ctx, a.Clean, activities.CleanInput{Splits: r.splits, Spec: r.in.Clean}, &r.cleaned); err != nil {
+	if err := local(ctx, steps.Clean, steps.CleanInput{Splits: r.splits, Spec: r.in.Clean}, &r.cleaned); err != nil {
 		return err
 	}
 	r.out.FilledValues, r.out.DroppedRows, r.out.Outliers = cleaningCounts(r.cleaned)
@@ -114,9 +112,8 @@ func (r *trainingRun) clean(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *trainingRun) plot(ctx workflow.Context, t *tracker) error {
-	var a *activities.Activities
-	var drawn activities.PlotResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, renderOptions()), a.Plot, activities.PlotInput{
+	var drawn steps.PlotResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, renderOptions()), steps.Plot, steps.PlotInput{
 		RunID: r.runID, Raw: r.raw, Cleaned: r.cleaned.Splits, Anomalies: r.checked.Anomalies, AnomalyList: &r.checked.AnomalyList,
 	}).Get(ctx, &drawn); err != nil {
 		return err
@@ -126,8 +123,7 @@ func (r *trainingRun) plot(ctx workflow.Context, t *tracker) error {
 }
 
 func (r *trainingRun) scale(ctx workflow.Context, _ *tracker) error {
-	var a *activities.Activities
-	return local(ctx, a.Scale, activities.ScaleInput{Splits: r.cleaned.Splits, Spec: r.in.Transform, Horizon: r.in.Horizon}, &r.scaled)
+	return local(ctx, steps.Scale, steps.ScaleInput{Splits: r.cleaned.Splits, Spec: r.in.Transform, Horizon: r.in.Horizon}, &r.scaled)
 }
 
 func (r *trainingRun) window(ctx workflow.Context, t *tracker) error {
@@ -160,14 +156,14 @@ func (r *trainingRun) tune(ctx workflow.Context, _ *tracker) error {
 
 func (r *trainingRun) train(ctx workflow.Context, _ *tracker) error {
 	var err error
-	r.trained, err = trainModel(ctx, r.queue, activities.TrainInput{RunID: r.runID, Windows: r.windows, Params: r.params})
+	r.trained, err = trainModel(ctx, r.queue, steps.TrainInput{RunID: r.runID, Windows: r.windows, Params: r.params})
 	r.out.Curve, r.out.Training = r.trained.Curve, r.trained.TrainingRun
 	return err
 }
 
 func (r *trainingRun) evaluate(ctx workflow.Context, t *tracker) error {
 	var err error
-	r.eval, err = evaluateModel(ctx, r.queue, activities.EvaluateInput{
+	r.eval, err = evaluateModel(ctx, r.queue, steps.EvaluateInput{
 		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scaled.Transform, Test: r.windows.Test})
 	r.out.Metrics, r.out.Efficacy = r.eval.Metrics, r.eval.Efficacy
 	t.predictions = r.eval.Predictions
@@ -176,7 +172,7 @@ func (r *trainingRun) evaluate(ctx workflow.Context, t *tracker) error {
 
 func (r *trainingRun) register(ctx workflow.Context, _ *tracker) error {
 	var err error
-	r.reg, err = registerModel(ctx, activities.RegisterInput{
+	r.reg, err = registerModel(ctx, steps.RegisterInput{
 		Ticker: r.ticker, RunID: r.runID, Weights: r.trained.Weights, Transform: r.scaled.Transform, Config: r.trained.Config,
 		Lookback: r.in.Lookback, Horizon: r.in.Horizon, Params: r.params, Metrics: r.eval.Metrics, Raw: r.raw, CSVKey: r.csvKey,
 	})
@@ -186,7 +182,7 @@ func (r *trainingRun) register(ctx workflow.Context, _ *tracker) error {
 
 func (r *trainingRun) promote(ctx workflow.Context, t *tracker) error {
 	var err error
-	r.out.Promotion, err = promoteModel(ctx, t, activities.PromoteInput{
+	r.out.Promotion, err = promoteModel(ctx, t, steps.PromoteInput{
 		Ticker: r.ticker, RunID: r.runID, Version: r.reg.Version, Predictions: r.eval.Predictions, Test: r.cleaned.Splits.Test,
 		Margin: r.in.PromotionMargin, Force: r.in.ForcePromote,
 	})

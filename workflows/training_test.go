@@ -10,11 +10,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // mockedPipeline registers every step as a mock that records its name.
@@ -22,37 +22,35 @@ func mockedPipeline(t *testing.T, failAt string, failure error) (*testsuite.Test
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
+	registerSteps(env)
 	order := &[]string{}
 	inputs := map[string]any{}
 	ref := func(k string) blob.Ref { return blob.Ref{Key: k, SHA256: k, Rows: 10} }
-	splits := activities.Splits{Train: ref("train"), Val: ref("val"), Test: ref("test")}
-	steps := []struct {
+	splits := steps.Splits{Train: ref("train"), Val: ref("val"), Test: ref("test")}
+	mocks := []struct {
 		name   string
-		fn     any
 		result any
 	}{
-		{"Ingest", a.Ingest, activities.IngestResult{Raw: ref("raw")}},
-		{"Split", a.Split, splits},
-		{"Validate", a.Validate, activities.ValidateResult{Counts: map[string]int{"warning": 2}}},
-		{"Clean", a.Clean, activities.CleanResult{Splits: splits}},
-		{"Plot", a.Plot, activities.PlotResult{Plots: map[string]string{"plots/data_raw_prices.png": "file:///runs/x/plots/data_raw_prices.png"}}},
-		{"Scale", a.Scale, activities.ScaleResult{Transform: ref("transform")}},
-		{"Window", a.Window, splits},
-		{"Train", a.Train, activities.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
-		{"Evaluate", a.Evaluate, activities.EvaluateResult{Metrics: metrics.TestSummary{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
-		{"Register", a.Register, activities.RegisterResult{Version: 3, URI: "file:///m/v3"}},
-		{"Promote", a.Promote, pipeline.Promotion{Alias: "champion", Promoted: true, Reason: "no champion yet"}},
-		{"Report", a.Report, activities.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}},
+		{steps.Ingest, steps.IngestResult{Raw: ref("raw")}},
+		{steps.Split, splits},
+		{steps.Validate, steps.ValidateResult{Counts: map[string]int{"warning": 2}}},
+		{steps.Clean, steps.CleanResult{Splits: splits}},
+		{steps.Plot, steps.PlotResult{Plots: map[string]string{"plots/data_raw_prices.png": "file:///runs/x/plots/data_raw_prices.png"}}},
+		{steps.Scale, steps.ScaleResult{Transform: ref("transform")}},
+		{steps.Window, splits},
+		{steps.Train, steps.TrainResult{Weights: ref("weights"), Curve: []pipeline.EpochLoss{{Epoch: 1}}}},
+		{steps.Evaluate, steps.EvaluateResult{Metrics: metrics.TestSummary{TestRMSE: 1, NaiveRMSE: 2, N: 10}}},
+		{steps.Register, steps.RegisterResult{Version: 3, URI: "file:///m/v3"}},
+		{steps.Promote, pipeline.Promotion{Alias: "champion", Promoted: true, Reason: "no champion yet"}},
+		{steps.Report, steps.ReportResult{Artifacts: map[string]string{"report": "file:///runs/x/report.html"}}},
 	}
-	env.OnActivity(a.SaveRun, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+	env.OnActivity(steps.SaveRun, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 		saved, _ := inputs["SaveRun"].([]runs.Record)
 		inputs["SaveRun"] = append(saved, args.Get(1).(runs.Record)) // every save, in order
-	}).Return(activities.SaveRunResult{}, nil)
-	for _, st := range steps {
+	}).Return(steps.SaveRunResult{}, nil)
+	for _, st := range mocks {
 		name := st.name
-		call := env.OnActivity(st.fn, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		call := env.OnActivity(name, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 			*order = append(*order, name)
 			inputs[name] = args.Get(1)
 		})
@@ -95,7 +93,7 @@ func TestTrainingPipelineRunsStepsInOrder(t *testing.T) {
 func TestTrainingPipelineFailsWithTheFailingStepsError(t *testing.T) {
 	for _, step := range []string{"Ingest", "Validate", "Window", "Train", "Register"} {
 		t.Run(step, func(t *testing.T) {
-			failure := temporal.NewNonRetryableApplicationError("bad data in row 7", activities.ErrInvalidData, nil)
+			failure := temporal.NewNonRetryableApplicationError("bad data in row 7", steps.ErrInvalidData, nil)
 			env, order, _ := mockedPipeline(t, step, failure)
 			env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: "uploads/x.csv"})
 			err := env.GetWorkflowError()
@@ -103,7 +101,7 @@ func TestTrainingPipelineFailsWithTheFailingStepsError(t *testing.T) {
 				t.Fatal("workflow succeeded")
 			}
 			var appErr *temporal.ApplicationError
-			if !errors.As(err, &appErr) || appErr.Type() != activities.ErrInvalidData {
+			if !errors.As(err, &appErr) || appErr.Type() != steps.ErrInvalidData {
 				t.Fatalf("error %v does not carry the step's InvalidData application error", err)
 			}
 			if !strings.Contains(err.Error(), strings.ToLower(step)+" failed: bad data in row 7") {
@@ -120,7 +118,7 @@ func TestTrainingPipelineRejectsBadTickerBeforeAnyStep(t *testing.T) {
 	env, order, _ := mockedPipeline(t, "", nil)
 	env.ExecuteWorkflow(TrainingPipeline, pipeline.TrainingInput{Ticker: "../etc", CSVKey: "uploads/x.csv"})
 	var appErr *temporal.ApplicationError
-	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrInvalidParams {
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != steps.ErrInvalidParams {
 		t.Fatalf("error = %v, want InvalidParams", err)
 	}
 	if len(*order) != 0 {

@@ -8,14 +8,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/hpo"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // TuneInput is a hyperparameter search over windowed data.
 type TuneInput struct {
-	Windows activities.Splits    `json:"windows"`
+	Windows steps.Splits         `json:"windows"`
 	Base    pipeline.ModelParams `json:"base"` // settings not searched (seed, clipping)
 	Spec    pipeline.TuneSpec    `json:"spec"`
 	Queue   string               `json:"queue"` // task queue of the trials ("" = the workflow's)
@@ -59,30 +59,29 @@ func Tune(ctx workflow.Context, in TuneInput) (TuneResult, error) {
 	space := hpo.DefaultSpace()
 	sampler, err := hpo.New(spec.Sampler, space, spec.Seed)
 	if err != nil {
-		return TuneResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return TuneResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	s := newSearch(in)
 	mayContinue := workflow.GetVersion(ctx, "tune-continue-as-new", workflow.DefaultVersion, 1) == 1
 	pruner := hpo.MedianPruner{Warmup: spec.PrunerWarmup, MinTrials: spec.PrunerMinTrials}
 	actx := onQueue(withGPUWait(ctx, in.GPUWait), trialOptions(in.Queue))
 	wait := workflow.GetActivityOptions(actx).ScheduleToStartTimeout
-	var a *activities.Activities
 
 	launched := 0 // by this run
 	sel := workflow.NewSelector(ctx)
 	launch := func() error {
 		point, err := sampler.Sample(s.next, s.history)
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+			return temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 		}
 		params := paramsAt(in.Base, point, spec.Epochs)
 		trial := s.next
-		fut := workflow.ExecuteActivity(actx, a.TrainTrial, activities.TrialInput{
+		fut := workflow.ExecuteActivity(actx, steps.TrainTrial, steps.TrialInput{
 			Trial: trial, Windows: in.Windows, Params: params, Pruner: pruner, Reference: hpo.NewReference(s.curves),
 		})
 		sel.AddFuture(fut, func(f workflow.Future) {
 			s.running--
-			var r activities.TrialResult
+			var r steps.TrialResult
 			err := f.Get(ctx, &r)
 			if stuck := noWorker(fmt.Sprintf("trial %d", trial), in.Queue, wait, err); stuck != err && s.stuck == nil {
 				s.stuck = stuck // no worker polls the queue: no trial will ever start
@@ -153,7 +152,7 @@ func newSearch(in TuneInput) *search {
 }
 
 // ended records a trial's outcome: err, or its result r.
-func (s *search) ended(rec pipeline.Trial, point hpo.Point, err error, r activities.TrialResult) {
+func (s *search) ended(rec pipeline.Trial, point hpo.Point, err error, r steps.TrialResult) {
 	if err != nil {
 		rec.Error = err.Error()
 		rec.Best = math.Inf(1)

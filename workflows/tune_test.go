@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // fakeLoss is a validation loss that prefers 96 units and 2 layers.
@@ -21,17 +21,16 @@ func fakeLoss(p pipeline.ModelParams, epoch int) float64 {
 func TestTuneRecordsEveryTrialAndPicksTheBest(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
+	registerSteps(env)
 	env.RegisterWorkflow(Tune)
 	var calls, withReference atomic.Int32
-	env.OnActivity(a.TrainTrial, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.TrialInput) (activities.TrialResult, error) {
+	env.OnActivity(steps.TrainTrial, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in steps.TrialInput) (steps.TrialResult, error) {
 			calls.Add(1)
 			if len(in.Reference.Counts) > 0 {
 				withReference.Add(1)
 			}
-			r := activities.TrialResult{Trial: in.Trial, Params: in.Params, Best: math.Inf(1)}
+			r := steps.TrialResult{Trial: in.Trial, Params: in.Params, Best: math.Inf(1)}
 			for e := 1; e <= in.Params.Epochs; e++ {
 				v := fakeLoss(in.Params, e)
 				r.ValCurve = append(r.ValCurve, v)
@@ -99,11 +98,11 @@ func TestTrainingPipelineTrainsTheTunedParams(t *testing.T) {
 	if res.BestTrial != 4 || len(res.Tuning) != 1 {
 		t.Fatalf("result tuning %+v best %d", res.Tuning, res.BestTrial)
 	}
-	train, ok := inputs["Train"].(activities.TrainInput)
+	train, ok := inputs["Train"].(steps.TrainInput)
 	if !ok || train.Params != tuned {
 		t.Fatalf("Train ran with %+v, want the tuned params %+v (steps %v)", inputs["Train"], tuned, *order)
 	}
-	reg, ok := inputs["Register"].(activities.RegisterInput)
+	reg, ok := inputs["Register"].(steps.RegisterInput)
 	if !ok || reg.Params != tuned {
 		t.Fatalf("Register recorded %+v, want the tuned params", inputs["Register"])
 	}

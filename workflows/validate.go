@@ -4,10 +4,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // ValidateData runs ingestion and validation alone ([download] → ingest →
@@ -16,7 +16,7 @@ import (
 func ValidateData(ctx workflow.Context, in pipeline.ValidateInput) (pipeline.ValidateResult, error) {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
-		return pipeline.ValidateResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidParams, err)
+		return pipeline.ValidateResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	if in.Train == 0 && in.Val == 0 && in.Test == 0 {
 		in.Train, in.Val, in.Test = 0.7, 0.1, 0.2
@@ -31,10 +31,9 @@ func ValidateData(ctx workflow.Context, in pipeline.ValidateInput) (pipeline.Val
 		return out, err
 	}
 	out.Raw = raw
-	var a *activities.Activities
-	var v activities.ValidateResult
+	var v steps.ValidateResult
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
-	if err := workflow.ExecuteLocalActivity(lctx, a.Validate, activities.ValidateInput{Splits: splits, Config: in.Config}).Get(ctx, &v); err != nil {
+	if err := workflow.ExecuteLocalActivity(lctx, steps.Validate, steps.ValidateInput{Splits: splits, Config: in.Config}).Get(ctx, &v); err != nil {
 		return out, stepFailed("validate", err)
 	}
 	out.Schema, out.Stats, out.Anomalies, out.Counts, out.AnomalyList = v.Schema, v.Stats, v.Anomalies, v.Counts, v.AnomalyList
@@ -47,27 +46,25 @@ func fetchSource(ctx workflow.Context, ticker, csvKey string, dl *pipeline.Downl
 	if dl == nil {
 		return csvKey, nil
 	}
-	var a *activities.Activities
-	var got activities.DownloadResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, downloadOptions()), a.Download,
-		activities.DownloadInput{Ticker: ticker, Start: dl.Start, End: dl.End}).Get(ctx, &got); err != nil {
+	var got steps.DownloadResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, downloadOptions()), steps.Download,
+		steps.DownloadInput{Ticker: ticker, Start: dl.Start, End: dl.End}).Get(ctx, &got); err != nil {
 		return "", stepFailed("download", err)
 	}
 	return got.CSVKey, nil
 }
 
 // ingestAndSplit turns an uploaded CSV into raw Arrow bars and splits them.
-func ingestAndSplit(ctx workflow.Context, ticker, csvKey string, frac prep.Fractions) (blob.Ref, activities.Splits, error) {
-	var a *activities.Activities
-	var ingest activities.IngestResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), a.Ingest,
-		activities.IngestInput{Ticker: ticker, CSVKey: csvKey}).Get(ctx, &ingest); err != nil {
-		return blob.Ref{}, activities.Splits{}, stepFailed("ingest", err)
+func ingestAndSplit(ctx workflow.Context, ticker, csvKey string, frac prep.Fractions) (blob.Ref, steps.Splits, error) {
+	var ingest steps.IngestResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), steps.Ingest,
+		steps.IngestInput{Ticker: ticker, CSVKey: csvKey}).Get(ctx, &ingest); err != nil {
+		return blob.Ref{}, steps.Splits{}, stepFailed("ingest", err)
 	}
-	var splits activities.Splits
+	var splits steps.Splits
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
-	if err := workflow.ExecuteLocalActivity(lctx, a.Split, activities.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
-		return ingest.Raw, activities.Splits{}, stepFailed("split", err)
+	if err := workflow.ExecuteLocalActivity(lctx, steps.Split, steps.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
+		return ingest.Raw, steps.Splits{}, stepFailed("split", err)
 	}
 	return ingest.Raw, splits, nil
 }

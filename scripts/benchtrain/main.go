@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/model"
+	"github.com/finsight/finsight/model/arch"
 )
 
 func main() {
@@ -48,7 +49,7 @@ func run(layers, units, seq, batch, threads, batches int, deviceName string) err
 	if err != nil {
 		return err
 	}
-	cfg := model.Config{Features: 1, Lookback: seq, Layers: layers, Units: units, Seed: 1}
+	cfg := arch.Config{Features: 1, Lookback: seq, Layers: layers, Units: units, Seed: 1}
 	m, err := model.New(cfg, dev)
 	if err != nil {
 		return err

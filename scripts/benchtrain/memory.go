@@ -12,6 +12,7 @@ import (
 	"github.com/finsight/finsight/internal/memstat"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/model"
+	"github.com/finsight/finsight/model/arch"
 )
 
 // memoryRun trains the default model on a ticker's training windows for
@@ -25,7 +26,7 @@ func memoryRun(csvPath string, epochs, threads int) error {
 	if err != nil {
 		return err
 	}
-	cfg := model.Config{Features: train.Features, Lookback: train.Lookback, Layers: 2, Units: 64, Seed: 1}
+	cfg := arch.Config{Features: train.Features, Lookback: train.Lookback, Layers: 2, Units: 64, Seed: 1}
 	m, err := model.New(cfg, gotch.CPU)
 	if err != nil {
 		return err
