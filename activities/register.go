@@ -49,7 +49,8 @@ func (a *Activities) Register(ctx context.Context, in steps.RegisterInput) (step
 		}
 		files[name] = b
 	}
-	v := registry.Version{RunID: in.RunID, CreatedAt: activity.GetInfo(ctx).StartedTime.UTC(), DataSHA256: in.Raw.SHA256, Metrics: in.Metrics}
+	info := activity.GetInfo(ctx)
+	v := registry.Version{RunID: in.RunID, Execution: info.WorkflowExecution.RunID, CreatedAt: info.StartedTime.UTC(), DataSHA256: in.Raw.SHA256, Metrics: in.Metrics}
 	got, err := registry.Registry{Store: a.Store}.Register(ctx, in.Ticker, v, files)
 	if err != nil {
 		return steps.RegisterResult{}, err

@@ -8,6 +8,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -31,8 +32,12 @@ const (
 
 // Version is one registered model.
 type Version struct {
-	Version    int                 `json:"version"`
-	RunID      string              `json:"run_id"`
+	Version int    `json:"version"`
+	RunID   string `json:"run_id"`
+	// Execution is the Temporal run id of the execution that registered
+	// it: retries of that execution get this version back, a reset (a new
+	// execution) registers a new one.
+	Execution  string              `json:"execution,omitempty"`
 	CreatedAt  time.Time           `json:"created_at"`
 	DataSHA256 string              `json:"data_sha256"`
 	Metrics    metrics.TestSummary `json:"metrics"`
@@ -102,7 +107,8 @@ func (r Registry) ReadFile(ctx context.Context, ticker string, version int, name
 }
 
 type claim struct {
-	RunID string `json:"run_id"`
+	RunID     string `json:"run_id"`
+	Execution string `json:"execution,omitempty"`
 }
 
 // Register stores files as a new version of ticker and adds it to the
@@ -116,14 +122,14 @@ func (r Registry) Register(ctx context.Context, ticker string, v Version, files 
 	if err != nil && !errors.Is(err, ErrNoModel) {
 		return Version{}, err
 	}
-	if existing, ok := m.byRun(v.RunID); ok {
+	if existing, ok := m.byRun(v.RunID, v.Execution); ok {
 		return existing, nil
 	}
 	next := 1
 	if last, ok := m.Latest(); ok {
 		next = last.Version + 1
 	}
-	n, err := r.claimVersion(ctx, ticker, next, v.RunID)
+	n, err := r.claimVersion(ctx, ticker, next, claim{RunID: v.RunID, Execution: v.Execution})
 	if err != nil {
 		return Version{}, err
 	}
@@ -149,12 +155,14 @@ func (r Registry) Register(ctx context.Context, ticker string, v Version, files 
 
 // claimVersion takes the first free version number from next on; a claim
 // left by this same run (a retry after a crash) is taken again.
-func (r Registry) claimVersion(ctx context.Context, ticker string, next int, runID string) (int, error) {
+func (r Registry) claimVersion(ctx context.Context, ticker string, next int, mine claim) (int, error) {
+	body, err := json.Marshal(mine)
+	if err != nil {
+		return 0, fmt.Errorf("claim a version of %s: %w", ticker, err)
+	}
 	for n := next; n < next+1000; n++ {
 		key := Dir(ticker, n) + "/" + fileClaim
-		var buf bytes.Buffer
-		fmt.Fprintf(&buf, `{"run_id":%q}`, runID)
-		err := r.Store.PutIfAbsent(ctx, key, &buf)
+		err := r.Store.PutIfAbsent(ctx, key, bytes.NewReader(body))
 		if err == nil {
 			return n, nil
 		}
@@ -162,7 +170,7 @@ func (r Registry) claimVersion(ctx context.Context, ticker string, next int, run
 			return 0, fmt.Errorf("claim %s v%d: %w", ticker, n, err)
 		}
 		var c claim
-		if err := blob.GetJSON(ctx, r.Store, key, &c); err == nil && c.RunID == runID {
+		if err := blob.GetJSON(ctx, r.Store, key, &c); err == nil && sameRun(c.RunID, c.Execution, mine.RunID, mine.Execution) {
 			return n, nil
 		}
 	}

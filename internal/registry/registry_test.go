@@ -177,3 +177,38 @@ func TestDir(t *testing.T) {
 		t.Fatalf("Dir = %q, want models/BRK.B/v12", got)
 	}
 }
+
+func TestRegisterAfterAResetIsANewVersionAndRetriesAreNot(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRegistry(t)
+	reg := func(execution string) int {
+		t.Helper()
+		v, err := r.Register(ctx, "NFLX", registry.Version{RunID: "train-nflx", Execution: execution}, artifact("train-nflx "+execution))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Version
+	}
+	first := reg("exec-1")
+	if again := reg("exec-1"); again != first {
+		t.Fatalf("a retry of the same execution registered v%d, first was v%d", again, first)
+	}
+	// temporal workflow reset: the same workflow id, a new execution that
+	// trained again. Its model is a new version, not the old one returned.
+	if reset := reg("exec-2"); reset == first {
+		t.Fatalf("the reset execution got the pre-reset v%d back", first)
+	}
+	// A version registered before executions were recorded still matches its run.
+	if legacy := register(t, r, "MSFT", "old-run"); reg2(t, r, "MSFT", "old-run", "exec-9") != legacy.Version {
+		t.Fatal("a retry after upgrading registered the legacy run twice")
+	}
+}
+
+func reg2(t *testing.T, r registry.Registry, ticker, run, execution string) int {
+	t.Helper()
+	v, err := r.Register(context.Background(), ticker, registry.Version{RunID: run, Execution: execution}, artifact(run))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Version
+}

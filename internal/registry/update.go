@@ -59,7 +59,7 @@ func encodeManifest(m Manifest) ([]byte, error) {
 // may finish out of order) and returns it; if the run is already listed it
 // returns that version instead and changes nothing.
 func (m *Manifest) addVersion(v Version) Version {
-	if existing, ok := m.byRun(v.RunID); ok {
+	if existing, ok := m.byRun(v.RunID, v.Execution); ok {
 		return existing
 	}
 	i, _ := slices.BinarySearchFunc(m.Versions, v.Version, func(e Version, n int) int { return e.Version - n })
@@ -67,12 +67,20 @@ func (m *Manifest) addVersion(v Version) Version {
 	return v
 }
 
-// byRun finds the version a run registered.
-func (m Manifest) byRun(runID string) (Version, bool) {
+// byRun finds the version a run (one Temporal execution of it) registered.
+func (m Manifest) byRun(runID, execution string) (Version, bool) {
 	for _, v := range m.Versions {
-		if v.RunID == runID {
+		if sameRun(v.RunID, v.Execution, runID, execution) {
 			return v, true
 		}
 	}
 	return Version{}, false
+}
+
+// sameRun: the same pipeline run and the same Temporal execution of it. A
+// reset of the workflow is a new execution under the same run id: it
+// registers its own version. An empty execution (versions registered
+// before executions were recorded) matches any.
+func sameRun(runA, execA, runB, execB string) bool {
+	return runA == runB && (execA == "" || execB == "" || execA == execB)
 }
