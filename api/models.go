@@ -32,44 +32,68 @@ func (m *loadedModel) predict(window []float32) (float32, error) {
 	return out[0], nil
 }
 
-// modelCache keeps the latest model of each ticker in memory and swaps in a
-// newer version as soon as the registry lists one.
+// modelCache keeps, per ticker, the model last served and the registry
+// entry it was served as, and swaps in a newer version as soon as the
+// registry lists one. What it holds also answers while the store is
+// unavailable.
 type modelCache struct {
 	reg    registry.Registry
 	device gotch.Device
-	mu     sync.Mutex
-	byTick map[string]*loadedModel
+	mu     sync.Mutex // guards byTick and each entry's model and selection
+	byTick map[string]*tickerModel
+}
+
+// tickerModel is one ticker's served model.
+type tickerModel struct {
+	load      sync.Mutex // one load of this ticker at a time; others keep answering
+	model     *loadedModel
+	selection string // champion, or latest when there is none
 }
 
 func newModelCache(reg registry.Registry, device gotch.Device) *modelCache {
-	return &modelCache{reg: reg, device: device, byTick: map[string]*loadedModel{}}
+	return &modelCache{reg: reg, device: device, byTick: map[string]*tickerModel{}}
 }
 
-// get returns the model the ticker's registry says to serve now: its
-// champion, or its latest version when it has no champion. The manifest is
-// read on every call, so a promotion or rollback takes effect at once.
-func (c *modelCache) get(ctx context.Context, ticker string) (*loadedModel, string, error) {
-	manifest, err := c.reg.Manifest(ctx, ticker)
-	if err != nil {
-		return nil, "", err
-	}
-	serving, selection, ok := manifest.Serving()
-	if !ok {
-		return nil, "", fmt.Errorf("%s: %w", ticker, registry.ErrNoModel)
-	}
+// current returns the model last served for ticker, and as what.
+func (c *modelCache) current(ticker string) (*loadedModel, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m, ok := c.byTick[ticker]; ok && m.version == serving.Version {
-		return m, selection, nil
+	t := c.byTick[ticker]
+	if t == nil || t.model == nil {
+		return nil, "", false
 	}
-	m, err := c.load(ctx, ticker, serving.Version)
+	return t.model, t.selection, true
+}
+
+// use returns version of ticker, loading it unless it is the one loaded,
+// and records it as the ticker's served model.
+func (c *modelCache) use(ctx context.Context, ticker string, version int, selection string) (*loadedModel, error) {
+	c.mu.Lock()
+	t := c.byTick[ticker]
+	if t == nil {
+		t = &tickerModel{}
+		c.byTick[ticker] = t
+	}
+	c.mu.Unlock()
+	t.load.Lock()
+	defer t.load.Unlock()
+	c.mu.Lock()
+	if m := t.model; m != nil && m.version == version {
+		t.selection = selection
+		c.mu.Unlock()
+		return m, nil
+	}
+	c.mu.Unlock()
+	m, err := c.load(ctx, ticker, version)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	// The replaced model may still be answering a request; its tensors are
 	// freed by the garbage collector once nothing refers to it.
-	c.byTick[ticker] = m
-	return m, selection, nil
+	c.mu.Lock()
+	t.model, t.selection = m, selection
+	c.mu.Unlock()
+	return m, nil
 }
 
 func (c *modelCache) load(ctx context.Context, ticker string, version int) (*loadedModel, error) {
@@ -83,10 +107,12 @@ func (c *modelCache) load(ctx context.Context, ticker string, version int) (*loa
 func (c *modelCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for t, m := range c.byTick {
-		m.mu.Lock()
-		m.lstm.Close()
-		m.mu.Unlock()
-		delete(c.byTick, t)
+	for name, t := range c.byTick {
+		if m := t.model; m != nil {
+			m.mu.Lock()
+			m.lstm.Close()
+			m.mu.Unlock()
+		}
+		delete(c.byTick, name)
 	}
 }

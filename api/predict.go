@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
@@ -44,6 +45,9 @@ type predictResponse struct {
 	Selection    string  `json:"selection"` // which registry entry answered: champion, or latest when there is none
 	HorizonDays  int     `json:"horizon_days"`
 	Prediction   float64 `json:"prediction"`
+	// RegistryUnavailable is set when the store could not be read and the
+	// model loaded before answered, as the registry last named it.
+	RegistryUnavailable bool `json:"registry_unavailable,omitempty"`
 }
 
 // predict answers the next Open (price units) for the last lookback Opens.
@@ -64,9 +68,13 @@ func (s *Server) predict(c *gin.Context) {
 			return
 		}
 	}
-	m, selection, err := s.models.get(c.Request.Context(), ticker)
+	m, selection, fromCache, err := s.serving(c.Request.Context(), ticker)
 	if errors.Is(err, registry.ErrNoModel) {
 		jsonError(c, http.StatusNotFound, fmt.Sprintf("no model registered for ticker %s", ticker))
+		return
+	}
+	if errors.Is(err, blob.ErrUnavailable) { // serving has recorded it
+		s.unavailable(c, err)
 		return
 	}
 	if err != nil {
@@ -85,7 +93,7 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: selection,
-		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y))})
+		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y)), RegistryUnavailable: fromCache})
 }
 
 func decodePredict(body io.Reader) (predictRequest, error) {

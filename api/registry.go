@@ -13,16 +13,19 @@ import (
 // listModels answers GET /models: every ticker's manifest (versions,
 // aliases, alias history).
 func (s *Server) listModels(c *gin.Context) {
+	if s.storeDown(c) {
+		return
+	}
 	tickers, err := s.reg.Tickers(c.Request.Context())
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
+		s.storeFailed(c, err)
 		return
 	}
 	out := []registry.Manifest{}
 	for _, t := range tickers {
 		m, err := s.reg.Manifest(c.Request.Context(), t)
 		if err != nil {
-			jsonError(c, http.StatusInternalServerError, err.Error())
+			s.storeFailed(c, err)
 			return
 		}
 		out = append(out, m)
@@ -37,13 +40,16 @@ func (s *Server) getModels(c *gin.Context) {
 		jsonError(c, http.StatusBadRequest, err.Error())
 		return
 	}
+	if s.storeDown(c) {
+		return
+	}
 	m, err := s.reg.Manifest(c.Request.Context(), t)
 	if errors.Is(err, registry.ErrNoModel) {
 		jsonError(c, http.StatusNotFound, "no model registered for ticker "+t)
 		return
 	}
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
+		s.storeFailed(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, m)

@@ -25,9 +25,12 @@ func (s *Server) listRuns(c *gin.Context) {
 		}
 		ticker = t
 	}
+	if s.storeDown(c) {
+		return
+	}
 	list, err := runs.List(c.Request.Context(), s.store, ticker)
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
+		s.storeFailed(c, err)
 		return
 	}
 	if list == nil {
@@ -38,13 +41,16 @@ func (s *Server) listRuns(c *gin.Context) {
 
 // getRun answers GET /runs/{id}: one run record.
 func (s *Server) getRun(c *gin.Context) {
+	if s.storeDown(c) {
+		return
+	}
 	rec, err := runs.Read(c.Request.Context(), s.store, c.Param("id"))
 	if errors.Is(err, runs.ErrNotFound) {
 		jsonError(c, http.StatusNotFound, err.Error())
 		return
 	}
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
+		s.storeFailed(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, rec)
@@ -71,13 +77,16 @@ func (s *Server) serveRunFile(c *gin.Context, rel, contentType string) {
 		jsonError(c, http.StatusBadRequest, "invalid run id")
 		return
 	}
+	if s.storeDown(c) {
+		return
+	}
 	r, err := s.store.Get(c.Request.Context(), runs.Key(id, rel))
 	if errors.Is(err, blob.ErrNotFound) {
 		jsonError(c, http.StatusNotFound, "run "+id+" has no "+rel)
 		return
 	}
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
+		s.storeFailed(c, err)
 		return
 	}
 	defer r.Close()

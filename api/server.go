@@ -1,11 +1,15 @@
 // Package api is FinSight's HTTP API (Gin): forecasts from registered models,
-// health, and (when enabled) the Cloud Storage hook that starts inbox scans.
-// Models are loaded from the registry on demand and reloaded when a newer
-// version is registered.
+// health and readiness, and (when enabled) the Cloud Storage hook that starts
+// inbox scans. Models are loaded from the registry on demand and reloaded
+// when a newer version is registered. While the store is unavailable,
+// store-backed routes answer 503 with Retry-After and /predict keeps
+// answering from the models it has loaded.
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/sugarme/gotch"
@@ -14,18 +18,71 @@ import (
 	"github.com/finsight/finsight/internal/registry"
 )
 
+// Defaults of the Options.
+const (
+	DefaultRetryAfter    = 5 * time.Second
+	DefaultLookupTimeout = 2 * time.Second
+)
+
 // Server answers HTTP requests from the models in a store.
 type Server struct {
-	store  blob.Store
-	reg    registry.Registry
-	models *modelCache
-	hook   *gcsHook // nil: POST /hooks/gcs answers 404
+	store         blob.Store
+	reg           registry.Registry
+	models        *modelCache
+	hook          *gcsHook // nil: POST /hooks/gcs answers 404
+	health        *storeHealth
+	lookupTimeout time.Duration
+	readyChecks   []readyCheck // besides the store's
 }
 
-// New serves the models registered in store, run on device.
-func New(store blob.Store, device gotch.Device) *Server {
+// Option configures New.
+type Option func(*Server)
+
+// WithRetryAfter sets how long, after a store call found the store
+// unavailable, store-backed routes answer 503 at once without trying it, and
+// the Retry-After they send (default DefaultRetryAfter).
+func WithRetryAfter(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.health.retryAfter = d
+		}
+	}
+}
+
+// WithLookupTimeout bounds the registry read of /predict when a model of the
+// ticker is already loaded (past it, that model answers), and each check of
+// /readyz (default DefaultLookupTimeout).
+func WithLookupTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.lookupTimeout = d
+		}
+	}
+}
+
+// New serves the models registered in store, run on device. Give it a store
+// with deadlines (blob.Open's), so that a store outage ends in
+// blob.ErrUnavailable rather than a hung request.
+func New(store blob.Store, device gotch.Device, opts ...Option) *Server {
 	reg := registry.Registry{Store: store}
-	return &Server{store: store, reg: reg, models: newModelCache(reg, device)}
+	s := &Server{
+		store:         store,
+		reg:           reg,
+		models:        newModelCache(reg, device),
+		health:        &storeHealth{retryAfter: DefaultRetryAfter},
+		lookupTimeout: DefaultLookupTimeout,
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// AddReadyCheck makes GET /readyz also check a dependency (e.g. "temporal"
+// when the GCS hook is on); check must honour its context. Call it before
+// Handler.
+func (s *Server) AddReadyCheck(name string, check func(context.Context) error) {
+	s.readyChecks = append(s.readyChecks, readyCheck{name: name, check: check})
 }
 
 // Handler routes requests to the server's handlers.
@@ -34,6 +91,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.Use(gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
 	r.POST("/predict", s.predict)
 	r.GET("/models", s.listModels)
 	r.GET("/models/:ticker", s.getModels)

@@ -77,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 	if err != nil {
+		if line, ok := storeUnavailable(err); ok {
+			fmt.Fprintln(stderr, "starter:", line)
+		}
 		fmt.Fprintln(stderr, "starter:", err)
 		return 1
 	}

@@ -2,8 +2,11 @@ package blob
 
 import (
 	"context"
+	"io"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestGCSThroughEndpoint runs the shared behaviours against a fake GCS
@@ -16,7 +19,7 @@ func TestGCSThroughEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.(*GCS).Close() })
+		t.Cleanup(func() { s.(io.Closer).Close() })
 		return s
 	})
 }
@@ -33,7 +36,7 @@ func TestGCSThroughEmulatorHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.(*GCS).Close()
+	defer s.(io.Closer).Close()
 	mustPut(t, s, "k.txt", "hello")
 	if got := mustGet(t, s, "k.txt"); got != "hello" {
 		t.Fatalf("got %q", got)
@@ -43,5 +46,33 @@ func TestGCSThroughEmulatorHost(t *testing.T) {
 	}
 	if _, gen := mustGetGen(t, s, "m.json"); putIfGen(s, "m.json", "two", gen) != nil {
 		t.Fatal("update with the current generation failed")
+	}
+}
+
+// TestGCSEndpointForms: each accepted form of FINSIGHT_GCS_ENDPOINT reaches
+// the emulator. The bare host:port form used to be sent over https and
+// fail with "server gave HTTP response to HTTPS client".
+func TestGCSEndpointForms(t *testing.T) {
+	srv := newFakeGCS(t, true)
+	hostPort := strings.TrimPrefix(srv.URL(), "http://")
+	for _, endpoint := range []string{
+		srv.URL(),
+		srv.URL() + "/",
+		srv.URL() + "/storage/v1",
+		srv.URL() + "/storage/v1/",
+		hostPort,
+		hostPort + "/storage/v1/",
+	} {
+		t.Run(endpoint, func(t *testing.T) {
+			s, err := Open(context.Background(), "gs://"+testBucket+"/forms", WithEndpoint(endpoint), WithCallTimeout(10*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.(io.Closer).Close()
+			mustPut(t, s, "k.txt", endpoint)
+			if got := mustGet(t, s, "k.txt"); got != endpoint {
+				t.Fatalf("got %q", got)
+			}
+		})
 	}
 }

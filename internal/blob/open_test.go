@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestOpenLocal(t *testing.T) {
@@ -22,9 +23,13 @@ func TestOpenLocal(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open(%q): %v", tc.url, err)
 		}
-		l, ok := s.(*Local)
+		d, ok := s.(*DeadlineStore)
+		if !ok || d.Timeout() != DefaultCallTimeout {
+			t.Fatalf("Open(%q) = %T, want a *DeadlineStore with the default timeout", tc.url, s)
+		}
+		l, ok := d.Unwrap().(*Local)
 		if !ok {
-			t.Fatalf("Open(%q) = %T, want *Local", tc.url, s)
+			t.Fatalf("Open(%q) wraps %T, want *Local", tc.url, d.Unwrap())
 		}
 		if l.Dir() != tc.wantDir {
 			t.Errorf("Open(%q) dir = %q, want %q", tc.url, l.Dir(), tc.wantDir)
@@ -37,5 +42,21 @@ func TestOpenRejectsBadURLs(t *testing.T) {
 		if _, err := Open(context.Background(), url); err == nil {
 			t.Errorf("Open(%q) succeeded", url)
 		}
+	}
+}
+
+func TestOpenCallTimeout(t *testing.T) {
+	s, err := Open(context.Background(), t.TempDir(), WithCallTimeout(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := s.(*DeadlineStore); !ok || d.Timeout() != 3*time.Second {
+		t.Fatalf("Open with WithCallTimeout(3s) = %T %+v", s, s)
+	}
+}
+
+func TestOpenRejectsBadEndpoint(t *testing.T) {
+	if _, err := Open(context.Background(), "gs://b/p", WithEndpoint("ftp://host:21")); err == nil {
+		t.Fatal("Open with an ftp:// endpoint succeeded")
 	}
 }

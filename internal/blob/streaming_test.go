@@ -92,7 +92,7 @@ func TestGCSLargeObjectInChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.(*GCS).Close()
+	defer s.(io.Closer).Close()
 	ctx := context.Background()
 	if err := s.PutIfGen(ctx, "big", &patternReader{n: size}, ""); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/finsight/finsight/internal/blob"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	Namespace       string
 	TaskQueue       string
 	Store           string // file:///abs/dir, a plain path, or gs://bucket/prefix
+	StoreTimeout    string // deadline of each store call (a Go duration, e.g. 30s); see blob.DeadlineStore
 	Device          string // auto, cpu or cuda
 	APIAddr         string // listen address of the HTTP API
 	UIURL           string // base URL of the Temporal Web UI, for links
@@ -49,6 +51,7 @@ func FromEnv(getenv func(string) string) Config {
 		Namespace:       get("FINSIGHT_NAMESPACE", "default"),
 		TaskQueue:       get("FINSIGHT_TASK_QUEUE", DefaultTaskQueue),
 		Store:           get("FINSIGHT_STORE", ".state/store"),
+		StoreTimeout:    get("FINSIGHT_STORE_TIMEOUT", blob.DefaultCallTimeout.String()),
 		Device:          get("FINSIGHT_DEVICE", "auto"),
 		APIAddr:         get("FINSIGHT_API_ADDR", "127.0.0.1:8080"),
 		UIURL:           get("FINSIGHT_UI_URL", "http://127.0.0.1:8233"),
@@ -65,6 +68,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "Temporal namespace (env FINSIGHT_NAMESPACE)")
 	fs.StringVar(&c.TaskQueue, "task-queue", c.TaskQueue, "Temporal task queue (env FINSIGHT_TASK_QUEUE)")
 	fs.StringVar(&c.Store, "store", c.Store, "blob store: a folder, file:///dir or gs://bucket/prefix (env FINSIGHT_STORE)")
+	fs.StringVar(&c.StoreTimeout, "store-timeout", c.StoreTimeout, "deadline of each store call; a store that does not answer within it is reported unavailable (env FINSIGHT_STORE_TIMEOUT)")
 	fs.StringVar(&c.Device, "device", c.Device, "training device: auto, cpu or cuda (env FINSIGHT_DEVICE)")
 	fs.StringVar(&c.APIAddr, "addr", c.APIAddr, "HTTP API listen address (env FINSIGHT_API_ADDR)")
 	fs.StringVar(&c.UIURL, "ui", c.UIURL, "Temporal Web UI base URL, for links (env FINSIGHT_UI_URL)")
@@ -88,9 +92,14 @@ func (c Config) GCSLocation() (bucket, prefix string, ok bool) {
 	return u.Host, strings.Trim(u.Path, "/"), true
 }
 
-// OpenStore opens the configured blob store.
+// OpenStore opens the configured blob store, each call bounded by
+// StoreTimeout (blob.ErrUnavailable when the store does not answer).
 func (c Config) OpenStore(ctx context.Context) (blob.Store, error) {
-	var opts []blob.Option
+	timeout, err := c.storeTimeout()
+	if err != nil {
+		return nil, err
+	}
+	opts := []blob.Option{blob.WithCallTimeout(timeout)}
 	if c.GCSCredentials != "" {
 		opts = append(opts, blob.WithCredentialsFile(c.GCSCredentials))
 	}
@@ -102,6 +111,18 @@ func (c Config) OpenStore(ctx context.Context) (blob.Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", c.Store, err)
 	}
 	return s, nil
+}
+
+// storeTimeout parses StoreTimeout ("" is blob.DefaultCallTimeout).
+func (c Config) storeTimeout() (time.Duration, error) {
+	if c.StoreTimeout == "" {
+		return blob.DefaultCallTimeout, nil
+	}
+	d, err := time.ParseDuration(c.StoreTimeout)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("store timeout %q (FINSIGHT_STORE_TIMEOUT, --store-timeout): want a positive duration such as 30s", c.StoreTimeout)
+	}
+	return d, nil
 }
 
 // WorkflowURL links a workflow in the Web UI.

@@ -1,8 +1,13 @@
 package config
 
 import (
+	"context"
 	"flag"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/finsight/finsight/internal/blob"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -45,5 +50,37 @@ func TestGCSLocation(t *testing.T) {
 		if bucket != tc.bucket || prefix != tc.prefix || ok != tc.ok {
 			t.Errorf("%s: (%q, %q, %v), want (%q, %q, %v)", tc.store, bucket, prefix, ok, tc.bucket, tc.prefix, tc.ok)
 		}
+	}
+}
+
+func TestStoreTimeout(t *testing.T) {
+	c := FromEnv(env(nil))
+	if d, err := c.storeTimeout(); err != nil || d != blob.DefaultCallTimeout {
+		t.Errorf("default store timeout %v, %v; want %v", d, err, blob.DefaultCallTimeout)
+	}
+	c = FromEnv(env(map[string]string{"FINSIGHT_STORE_TIMEOUT": "750ms"}))
+	if d, err := c.storeTimeout(); err != nil || d != 750*time.Millisecond {
+		t.Errorf("FINSIGHT_STORE_TIMEOUT=750ms: %v, %v", d, err)
+	}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	c.Flags(fs)
+	if err := fs.Parse([]string{"-store-timeout", "2s"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.storeTimeout(); err != nil || d != 2*time.Second {
+		t.Errorf("--store-timeout 2s: %v, %v", d, err)
+	}
+	for _, bad := range []string{"soon", "0s", "-1s"} {
+		c := Config{Store: t.TempDir(), StoreTimeout: bad}
+		if _, err := c.OpenStore(context.Background()); err == nil || !strings.Contains(err.Error(), "FINSIGHT_STORE_TIMEOUT") {
+			t.Errorf("OpenStore with store timeout %q: %v, want an error naming FINSIGHT_STORE_TIMEOUT", bad, err)
+		}
+	}
+	s, err := Config{Store: t.TempDir(), StoreTimeout: "1500ms"}.OpenStore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := s.(*blob.DeadlineStore); !ok || d.Timeout() != 1500*time.Millisecond {
+		t.Errorf("OpenStore gave %T, want a DeadlineStore of 1.5s", s)
 	}
 }

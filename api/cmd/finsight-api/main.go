@@ -1,5 +1,6 @@
 // Command finsight-api serves FinSight's HTTP API (POST /predict, GET /healthz,
-// and POST /hooks/gcs when FINSIGHT_HOOK_TOKEN is set on a gs:// store).
+// GET /readyz, and POST /hooks/gcs when FINSIGHT_HOOK_TOKEN is set on a gs://
+// store).
 package main
 
 import (
@@ -71,7 +72,8 @@ func run(cfg config.Config) error {
 // enableHook turns on POST /hooks/gcs when a hook token is configured and
 // the store is a bucket. The Temporal client connects lazily, so the API
 // starts (and serves /predict) while Temporal is down; the hook answers 503
-// until it is up. It returns what closes the client.
+// until it is up, and so does /readyz, which then checks Temporal too. It
+// returns what closes the client.
 func enableHook(srv *api.Server, cfg config.Config) (func(), error) {
 	nothing := func() {}
 	if cfg.HookToken == "" {
@@ -91,6 +93,12 @@ func enableHook(srv *api.Server, cfg config.Config) (func(), error) {
 		c.Close()
 		return nil, err
 	}
+	srv.AddReadyCheck("temporal", func(ctx context.Context) error {
+		if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			return fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
+		}
+		return nil
+	})
 	slog.Info("gcs hook on", "path", "/hooks/gcs", "bucket", bucket, "prefix", prefix, "temporal", cfg.TemporalAddress, "task_queue", cfg.TaskQueue)
 	return c.Close, nil
 }
