@@ -132,6 +132,8 @@ type predictAnswer struct {
 	Ticker       string  `json:"ticker"`
 	ModelVersion int     `json:"model_version"`
 	Prediction   float64 `json:"prediction"`
+	// RegistryUnavailable: answered from the loaded model while the store is down.
+	RegistryUnavailable bool `json:"registry_unavailable"`
 }
 
 // postPredict asks the API at apiURL for NFLX's next Open after the last 50
