@@ -36,13 +36,25 @@ func isStepFailure(err error) bool {
 	return ok && len(f) == 2 && f[1] == "failed"
 }
 
-// rootMessage is the innermost error's message: the one that says what went wrong.
+// rootMessage is the innermost error's message: the one that says what
+// went wrong. A bare context error at the bottom ("context canceled" under
+// "store … unavailable (no answer within 30s): …") says less than the error
+// that wraps it, so that one is taken instead.
 func rootMessage(err error) string {
+	msg := err.Error()
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
-			return err.Error()
+			return msg
 		}
 		err = next
+		if m := err.Error(); !bareContextError(m) {
+			msg = m
+		}
 	}
+}
+
+// bareContextError: a message that only says a context ended.
+func bareContextError(msg string) bool {
+	return msg == "context canceled" || msg == "context deadline exceeded"
 }
