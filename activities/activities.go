@@ -14,6 +14,8 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/handoff"
+	"github.com/finsight/finsight/internal/notify"
+	"github.com/finsight/finsight/internal/telemetry"
 	"github.com/finsight/finsight/internal/yahoo"
 )
 
@@ -22,16 +24,22 @@ type Activities struct {
 	Store       blob.Store
 	Device      gotch.Device
 	Mem         memory.Allocator
-	CodeVersion string        // git commit of this build, recorded with each run
-	Notify      Notifier      // optional: live training progress to the workflow
-	Yahoo       *yahoo.Client // the download source (nil: downloads refused)
+	CodeVersion string           // git commit of this build, recorded with each run
+	Progress    ProgressSignaler // optional: live training progress to the workflow
+	Yahoo       *yahoo.Client    // the download source (nil: downloads refused)
 	// Temporal hands new data to ticker workflows (signal-with-start); nil:
 	// the inbox scan and the refresh cannot hand anything on.
 	Temporal handoff.Signaler
+	// Metrics counts runs, training progress and notifications for
+	// Prometheus (nil: nothing is recorded).
+	Metrics *telemetry.Worker
+	// Notifier delivers notifications (e-mail, webhook) for the Notify
+	// step; nil: no channel is configured and Notify sends nothing.
+	Notifier *notify.Notifier
 }
 
-// Notifier signals a running workflow (a Temporal client does).
-type Notifier interface {
+// ProgressSignaler signals a running workflow (a Temporal client does).
+type ProgressSignaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg interface{}) error
 }
 

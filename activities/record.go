@@ -31,7 +31,14 @@ func (a *Activities) SaveRun(ctx context.Context, rec runs.Record) (steps.SaveRu
 			rec.Steps[i].Attempts = max(rec.Steps[i].Attempts, st.Attempt)
 		}
 	}
-	return steps.SaveRunResult{}, runs.Write(ctx, a.Store, rec)
+	ending := a.runEnding(ctx, rec)
+	if err := runs.Write(ctx, a.Store, rec); err != nil {
+		return steps.SaveRunResult{}, err
+	}
+	if ending {
+		a.runEnded(ctx, rec)
+	}
+	return steps.SaveRunResult{}, nil
 }
 
 // Report renders the run's efficacy report (runs/<id>/report.html) and its

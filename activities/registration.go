@@ -40,6 +40,7 @@ func (a *Activities) all() []step {
 		{steps.ScanInbox, a.ScanInbox},
 		{steps.SaveRun, a.SaveRun},
 		{steps.Report, a.Report},
+		{steps.Notify, a.Notify},
 	}
 }
 

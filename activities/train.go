@@ -88,6 +88,7 @@ func (a *Activities) Train(ctx context.Context, in steps.TrainInput) (steps.Trai
 		out.ResumedFrom = resume.Epoch
 		activity.GetLogger(ctx).Info("resuming training from checkpoint", "epoch", resume.Epoch, "batch", resume.Batch, "attempt", info.Attempt)
 	}
+	clock := newEpochClock(train.Len())
 	fit, err := m.Fit(ctx, train, val, model.FitOptions{
 		TrainParams: params,
 		Resume:      resume,
@@ -100,6 +101,7 @@ func (a *Activities) Train(ctx context.Context, in steps.TrainInput) (steps.Trai
 		OnEpoch: func(c *model.Checkpoint) error {
 			out.EpochsRun++
 			a.notifyProgress(ctx, c, params.Epochs)
+			a.logEpoch(ctx, c, params.Epochs, clock.lap())
 			return a.saveCheckpoint(ctx, ckptKey, m, c)
 		},
 		OnStop: func(c *model.Checkpoint) error { return a.saveCheckpoint(ctx, ckptKey, m, c) },
@@ -224,13 +226,13 @@ func finite(v float64) float64 {
 // notifyProgress tells the workflow (for its progress query) which epoch
 // finished; best effort, training does not depend on it.
 func (a *Activities) notifyProgress(ctx context.Context, c *model.Checkpoint, epochs int) {
-	if a.Notify == nil || len(c.Curve) == 0 {
+	if a.Progress == nil || len(c.Curve) == 0 {
 		return
 	}
 	last := c.Curve[len(c.Curve)-1]
 	info := activity.GetInfo(ctx)
 	p := pipeline.Progress{Stage: "train", Epoch: c.Epoch, Epochs: epochs, TrainLoss: finite(last.TrainLoss), ValLoss: finite(last.ValLoss)}
-	if err := a.Notify.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, pipeline.ProgressSignal, p); err != nil {
+	if err := a.Progress.SignalWorkflow(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, pipeline.ProgressSignal, p); err != nil {
 		activity.GetLogger(ctx).Warn("could not signal training progress", "err", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/finsight/finsight/internal/artifact"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/telemetry"
 	"github.com/finsight/finsight/model"
 )
 
@@ -41,6 +42,8 @@ type modelCache struct {
 	device gotch.Device
 	mu     sync.Mutex // guards byTick and each entry's model and selection
 	byTick map[string]*tickerModel
+	// metrics counts loads and cache hits (nil: not counted).
+	metrics *telemetry.API
 }
 
 // tickerModel is one ticker's served model.
@@ -81,10 +84,12 @@ func (c *modelCache) use(ctx context.Context, ticker string, version int, select
 	if m := t.model; m != nil && m.version == version {
 		t.selection = selection
 		c.mu.Unlock()
+		c.metrics.CacheHit(ticker)
 		return m, nil
 	}
 	c.mu.Unlock()
 	m, err := c.load(ctx, ticker, version)
+	c.metrics.ModelLoad(ticker, err)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -62,6 +63,7 @@ func (s *Server) predict(c *gin.Context) {
 		jsonError(c, http.StatusBadRequest, err.Error())
 		return
 	}
+	c.Set(logTicker, ticker)
 	for name, vs := range req.series() {
 		if err := checkValues(name, vs); err != nil {
 			jsonError(c, http.StatusBadRequest, err.Error())
@@ -81,17 +83,24 @@ func (s *Server) predict(c *gin.Context) {
 		jsonError(c, http.StatusInternalServerError, err.Error())
 		return
 	}
+	c.Set(logModelVersion, m.version)
+	if fromCache {
+		s.metrics.CacheHit(ticker) // the loaded model answers while the store is out
+	}
 	window, lastOpen, err := prep.RecentWindow(m.transform, req.series(), m.cfg.Lookback)
 	if err != nil {
 		jsonError(c, http.StatusBadRequest, fmt.Sprintf("model v%d (lookback %d days, features %v): %v",
 			m.version, m.cfg.Lookback, m.transform.Spec.Features, err))
 		return
 	}
+	start := time.Now()
 	y, err := m.predict(window)
+	s.metrics.Forecast(time.Since(start))
 	if err != nil {
 		jsonError(c, http.StatusInternalServerError, err.Error())
 		return
 	}
+	s.metrics.Served(ticker, m.version)
 	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: selection,
 		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y)), RegistryUnavailable: fromCache})
 }

@@ -8,14 +8,17 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sugarme/gotch"
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/telemetry"
 )
 
 // Defaults of the Options.
@@ -33,6 +36,9 @@ type Server struct {
 	health        *storeHealth
 	lookupTimeout time.Duration
 	readyChecks   []readyCheck // besides the store's
+	log           *slog.Logger
+	registry      *prometheus.Registry // served on GET /metrics
+	metrics       *telemetry.API
 }
 
 // Option configures New.
@@ -71,7 +77,11 @@ func New(store blob.Store, device gotch.Device, opts ...Option) *Server {
 		models:        newModelCache(reg, device),
 		health:        &storeHealth{retryAfter: DefaultRetryAfter},
 		lookupTimeout: DefaultLookupTimeout,
+		log:           slog.Default(),
+		registry:      telemetry.NewRegistry(),
 	}
+	s.metrics = telemetry.NewAPI(s.registry)
+	s.models.metrics = s.metrics
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -89,9 +99,11 @@ func (s *Server) AddReadyCheck(name string, check func(context.Context) error) {
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	r.Use(s.observe)
 	r.Use(gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.serveMetrics)
 	r.POST("/predict", s.predict)
 	r.GET("/models", s.listModels)
 	r.GET("/models/:ticker", s.getModels)

@@ -86,7 +86,7 @@ type crashStack struct {
 	first *workerProcess
 }
 
-func startCrashStack(t *testing.T, queue string) *crashStack {
+func startCrashStack(t *testing.T, queue string, extraEnv ...string) *crashStack {
 	t.Helper()
 	bin := buildWorker(t)
 	srv := devserver.Start(t)
@@ -95,7 +95,8 @@ func startCrashStack(t *testing.T, queue string) *crashStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"TEMPORAL_ADDRESS=" + srv.Address, "FINSIGHT_STORE=" + dir, "FINSIGHT_TASK_QUEUE=" + queue, "FINSIGHT_DEVICE=cpu"}
+	env := append([]string{"TEMPORAL_ADDRESS=" + srv.Address, "FINSIGHT_STORE=" + dir, "FINSIGHT_TASK_QUEUE=" + queue, "FINSIGHT_DEVICE=cpu",
+		"FINSIGHT_METRICS_ADDR="}, extraEnv...)
 	first := startWorker(t, bin, env)
 	return &crashStack{stack: &stack{store: store, c: srv.Client(t), queue: queue}, bin: bin, env: env, first: first}
 }

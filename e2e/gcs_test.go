@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,20 +144,18 @@ func weightsSum(t *testing.T, store blob.Store, version int) string {
 	return hex.EncodeToString(s[:])
 }
 
-// listAll lists every object of store, with the Temporal run id in
-// checkpoint keys (runs/<id>/checkpoints/<temporal-run-id>/...) replaced by
-// "<execution>": each run has its own.
+// listAll lists every object of store, with Temporal run ids (in
+// checkpoint and notification keys) replaced by "<execution>": each run has
+// its own.
 func listAll(t *testing.T, store blob.Store) []string {
 	t.Helper()
 	keys, err := store.List(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	uuid := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	for i, k := range keys {
-		if head, rest, ok := strings.Cut(k, "/checkpoints/"); ok {
-			_, tail, _ := strings.Cut(rest, "/")
-			keys[i] = head + "/checkpoints/<execution>/" + tail
-		}
+		keys[i] = uuid.ReplaceAllString(k, "<execution>")
 	}
 	return keys
 }

@@ -55,7 +55,7 @@ func startStackOn(t *testing.T, srv *devserver.Server, store blob.Store, configu
 	queue := "e2e-" + t.Name()
 	w := worker.New(c, queue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.UsageInterceptor{Store: store}}})
 	acts := activities.New(store, gotch.CPU)
-	acts.Notify = c
+	acts.Progress = c
 	acts.Temporal = c
 	for _, f := range configure {
 		f(acts)

@@ -2,24 +2,24 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/logging"
 )
 
-// quietLogger drops the Temporal SDK's log lines so that the starter's
-// output is only its own (and --json stays parseable).
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...interface{}) {}
-func (quietLogger) Info(string, ...interface{})  {}
-func (quietLogger) Warn(string, ...interface{})  {}
-func (quietLogger) Error(string, ...interface{}) {}
-
-// dial connects to the configured Temporal frontend, quietly.
+// dial connects to the configured Temporal frontend. The Temporal SDK's
+// log lines go through slog to stderr at the configured level and format
+// (FINSIGHT_LOG_LEVEL, FINSIGHT_LOG_FORMAT), so stdout holds only the
+// starter's own output (and --json stays parseable).
 func dial(cfg config.Config) (client.Client, error) {
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: quietLogger{}})
+	logger, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: logging.Temporal(logger)})
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}

@@ -6,13 +6,17 @@
 //	starter schedule create|inbox|list|delete|trigger [flags]
 //	starter predict --ticker T --csv FILE [--api URL]
 //	starter synth --out FILE [--seed N --days N]
+//	starter watch|status|cancel WORKFLOW_ID
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/finsight/finsight/internal/config"
 )
 
 const usage = `usage: starter <command> [flags]
@@ -30,8 +34,11 @@ commands:
   models   list model versions and aliases [--ticker T] [--json]
   promote  make a version champion: promote TICKER VERSION
   rollback make the previous champion champion again: rollback TICKER
+  watch    follow a pipeline's progress (a bar on a terminal) until it ends: watch WORKFLOW_ID
+  status   a workflow's status, stage, epoch and last error, once: status WORKFLOW_ID
+  cancel   cancel a workflow and report how it ended: cancel WORKFLOW_ID
 
-run 'starter <command> -h' for a command's flags`
+run 'starter <command> -h' for a command's flags and an example`
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
@@ -43,38 +50,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
+	// The configuration is read once, here; each command binds the flags
+	// of the settings it uses (see flags.go).
+	cfg := config.FromEnv(getenv)
 	var err error
 	switch args[0] {
 	case "train":
-		err = train(ctx, args[1:], stdout, getenv)
+		err = train(ctx, args[1:], stdout, cfg)
 	case "retrain":
-		err = retrain(ctx, args[1:], stdout, getenv)
+		err = retrain(ctx, args[1:], stdout, cfg)
 	case "retrains":
-		err = retrains(ctx, args[1:], stdout, getenv)
+		err = retrains(ctx, args[1:], stdout, cfg)
 	case "schedule":
-		err = schedule(ctx, args[1:], stdout, getenv)
+		err = schedule(ctx, args[1:], stdout, cfg)
 	case "validate":
-		err = validateData(ctx, args[1:], stdout, getenv)
+		err = validateData(ctx, args[1:], stdout, cfg)
 	case "predict":
-		err = predict(args[1:], stdout, getenv)
+		err = predict(args[1:], stdout, cfg)
 	case "synth":
 		err = synthCSV(args[1:], stdout)
 	case "runs":
-		err = listRuns(ctx, args[1:], stdout, getenv)
+		err = listRuns(ctx, args[1:], stdout, cfg)
 	case "run":
-		err = showRun(ctx, args[1:], stdout, getenv)
+		err = showRun(ctx, args[1:], stdout, cfg)
 	case "models":
-		err = listModels(ctx, args[1:], stdout, getenv)
+		err = listModels(ctx, args[1:], stdout, cfg)
 	case "promote":
-		err = promote(ctx, args[1:], stdout, getenv)
+		err = promote(ctx, args[1:], stdout, cfg)
 	case "rollback":
-		err = rollback(ctx, args[1:], stdout, getenv)
+		err = rollback(ctx, args[1:], stdout, cfg)
+	case "watch":
+		err = watch(ctx, args[1:], stdout, cfg)
+	case "status":
+		err = showStatus(ctx, args[1:], stdout, cfg)
+	case "cancel":
+		err = cancelWorkflow(ctx, args[1:], stdout, cfg)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "starter: unknown command %q\n%s\n", args[0], usage)
 		return 2
+	}
+	var help *helpShown
+	if errors.As(err, &help) {
+		fmt.Fprint(stdout, help.text)
+		return 0
 	}
 	if err != nil {
 		if line, ok := storeUnavailable(err); ok {

@@ -16,14 +16,13 @@ import (
 )
 
 // openRegistry parses the common flags and opens the store's registry.
-func openRegistry(ctx context.Context, name string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (registry.Registry, *flag.FlagSet, error) {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter "+name, flag.ContinueOnError)
-	cfg.Flags(fs)
+func openRegistry(ctx context.Context, name string, args []string, cfg config.Config, extra func(*flag.FlagSet)) (registry.Registry, *flag.FlagSet, error) {
+	fs := newFlagSet(name)
+	cfg.FlagsFor(fs, config.StoreFlags...)
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return registry.Registry{}, nil, err
 	}
 	store, err := cfg.OpenStore(ctx)
@@ -34,10 +33,10 @@ func openRegistry(ctx context.Context, name string, args []string, getenv func(s
 }
 
 // listModels prints every ticker's versions with their aliases and metrics.
-func listModels(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func listModels(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	var ticker *string
 	var asJSON *bool
-	reg, _, err := openRegistry(ctx, "models", args, getenv, func(fs *flag.FlagSet) {
+	reg, _, err := openRegistry(ctx, "models", args, cfg, func(fs *flag.FlagSet) {
 		ticker = fs.String("ticker", "", "only this ticker")
 		asJSON = fs.Bool("json", false, "print the manifests as JSON")
 	})
@@ -83,9 +82,9 @@ func listModels(ctx context.Context, args []string, stdout io.Writer, getenv fun
 }
 
 // promote makes a version champion, bypassing the gate (recorded as forced).
-func promote(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func promote(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	var reason *string
-	reg, fs, err := openRegistry(ctx, "promote", args, getenv, func(fs *flag.FlagSet) {
+	reg, fs, err := openRegistry(ctx, "promote", args, cfg, func(fs *flag.FlagSet) {
 		reason = fs.String("reason", "promoted by hand", "why, for the registry history")
 	})
 	if err != nil {
@@ -111,9 +110,9 @@ func promote(ctx context.Context, args []string, stdout io.Writer, getenv func(s
 }
 
 // rollback makes the previous champion champion again.
-func rollback(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func rollback(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	var reason *string
-	reg, fs, err := openRegistry(ctx, "rollback", args, getenv, func(fs *flag.FlagSet) {
+	reg, fs, err := openRegistry(ctx, "rollback", args, cfg, func(fs *flag.FlagSet) {
 		reason = fs.String("reason", "rolled back by hand", "why, for the registry history")
 	})
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,14 +15,13 @@ import (
 )
 
 // predict sends the last n Opens of a CSV to the API's /predict.
-func predict(args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter predict", flag.ContinueOnError)
-	api := fs.String("api", "http://"+cfg.APIAddr, "FinSight API base URL")
+func predict(args []string, stdout io.Writer, cfg config.Config) error {
+	fs := newFlagSet("predict")
+	api := fs.String("api", "http://"+cfg.APIAddr, "FinSight API base URL (default from FINSIGHT_API_ADDR)")
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	csvPath := fs.String("csv", "", "CSV whose last Opens are sent (required)")
 	n := fs.Int("n", 50, "how many of the last Opens to send")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	t, err := pipeline.NormalizeTicker(*ticker)

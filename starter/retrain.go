@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -39,10 +38,10 @@ type retrainArgs struct {
 
 // parseRetrainArgs parses and checks the flags of `starter retrain`; every
 // mistake is reported here, before the store or Temporal is touched.
-func parseRetrainArgs(args []string, getenv func(string) string) (retrainArgs, error) {
-	a := retrainArgs{cfg: config.FromEnv(getenv)}
-	fs := flag.NewFlagSet("starter retrain", flag.ContinueOnError)
-	a.cfg.Flags(fs)
+func parseRetrainArgs(args []string, cfg config.Config) (retrainArgs, error) {
+	a := retrainArgs{cfg: cfg}
+	fs := newFlagSet("retrain")
+	a.cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags, uiFlag)...)
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	fs.StringVar(&a.csv, "csv", "", "local CSV of the new daily prices, Yahoo or Kaggle header (required)")
 	mode := fs.String("mode", "", "finetune (default: warm start from the base model), full (from scratch) or auto (full when the data drifted)")
@@ -55,7 +54,7 @@ func parseRetrainArgs(args []string, getenv func(string) string) (retrainArgs, e
 	fs.BoolVar(&a.wait, "wait", false, "wait for the retrain and print its result")
 	fs.BoolVar(&a.asJSON, "json", false, "print the result as one JSON object (implies --wait)")
 	fs.DurationVar(&a.timeout, "timeout", 2*time.Hour, "how long --wait waits for the retrain")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return retrainArgs{}, err
 	}
 	if fs.NArg() > 0 {
@@ -89,8 +88,8 @@ func parseRetrainArgs(args []string, getenv func(string) string) (retrainArgs, e
 
 // retrain uploads a CSV of new prices and hands it to the ticker's
 // TickerRetrainer; with --wait it follows the file to its retrain's result.
-func retrain(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	a, err := parseRetrainArgs(args, getenv)
+func retrain(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	a, err := parseRetrainArgs(args, cfg)
 	if err != nil {
 		return err
 	}
@@ -135,12 +134,23 @@ func waitAndReport(ctx context.Context, c client.Client, a retrainArgs, sum stri
 	defer cancel()
 	id := pipeline.TickerWorkflowID(a.ticker)
 	progress := func(string) {}
+	status := tickerStatusQuery(c, id)
+	var view progressView
 	if !a.asJSON {
-		progress = func(state string) { fmt.Fprintf(stdout, "  %s\n", state) }
+		view = newProgressView(stdout)
+		progress = view.note
+		status = withRetrainProgress(status, c, sum, view)
 	}
-	out, err := waitForOutcome(ctx, tickerStatusQuery(c, id), sum, since, statusPollEvery, progress)
+	out, err := waitForOutcome(ctx, status, sum, since, statusPollEvery, progress)
 	if err != nil {
 		return fmt.Errorf("wait for %s in %s: %w", shortSHA(sum), id, err)
+	}
+	if view != nil && !isDuplicate(out) {
+		st := "Completed"
+		if out.Error != "" {
+			st = "Failed"
+		}
+		view.finish(st, out.Error == "")
 	}
 	if isDuplicate(out) {
 		if a.asJSON {
@@ -180,6 +190,26 @@ func tickerStatusQuery(c client.Client, id string) statusFunc {
 		if err := v.Get(&st); err != nil {
 			return st, fmt.Errorf("decode %s of %s: %w", pipeline.StatusQuery, id, err)
 		}
+		return st, nil
+	}
+}
+
+// withRetrainProgress wraps a ticker's status query: while the retrain
+// that holds file sum runs, each poll also asks that retrain for its
+// progress query and shows it in view.
+func withRetrainProgress(status statusFunc, c client.Client, sum string, view progressView) statusFunc {
+	noQuery := map[string]bool{} // retrains without a progress query
+	return func(ctx context.Context) (pipeline.TickerStatus, error) {
+		st, err := status(ctx)
+		r := st.Running
+		if err != nil || r == nil || noQuery[r.WorkflowID] || !slices.ContainsFunc(r.Files, func(f pipeline.NewData) bool { return f.SHA256 == sum }) {
+			return st, err
+		}
+		p, qerr := queryProgress(ctx, c, r.WorkflowID, "")
+		if qerr == nil {
+			view.update(p)
+		}
+		noQuery[r.WorkflowID] = noProgressQuery(qerr)
 		return st, nil
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -73,7 +74,7 @@ func TestRetrainRejectsBadFlagsBeforeAnyNetwork(t *testing.T) {
 func TestParseRetrainArgs(t *testing.T) {
 	getenv, _ := offlineEnv(t)
 	a, err := parseRetrainArgs([]string{"--ticker", "nflx", "--csv", "x.csv", "--mode", "FULL", "--epochs", "7",
-		"--lr", "0.01", "--test-fraction", "0.25", "--force-promote", "--json", "--task-queue", "q"}, getenv)
+		"--lr", "0.01", "--test-fraction", "0.25", "--force-promote", "--json", "--task-queue", "q"}, config.FromEnv(getenv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestParseRetrainArgs(t *testing.T) {
 	if a.ticker != "NFLX" || a.csv != "x.csv" || a.opts != want || !a.wait || !a.asJSON || a.cfg.TaskQueue != "q" || a.timeout != 2*time.Hour {
 		t.Fatalf("parsed %+v", a)
 	}
-	a, err = parseRetrainArgs([]string{"--ticker", "NFLX", "--csv", "x.csv"}, getenv)
+	a, err = parseRetrainArgs([]string{"--ticker", "NFLX", "--csv", "x.csv"}, config.FromEnv(getenv))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -16,16 +15,15 @@ import (
 // query): what is queued, what runs, what finished. With --wait it waits
 // until at least --count retrains have finished and nothing is queued or
 // running, then prints the newest one's result.
-func retrains(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter retrains", flag.ContinueOnError)
-	cfg.Flags(fs)
+func retrains(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	fs := newFlagSet("retrains")
+	cfg.FlagsFor(fs, flagsOf(dialFlags(), uiFlag)...)
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	wait := fs.Bool("wait", false, "wait until --count retrains have finished and the queue is idle, then print the newest")
 	count := fs.Int("count", 1, "with --wait: finished retrains to wait for")
 	timeout := fs.Duration("timeout", 2*time.Hour, "with --wait: how long to wait")
 	asJSON := fs.Bool("json", false, "print the status (or, with --wait, the newest result) as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	t, err := pipeline.NormalizeTicker(*ticker)

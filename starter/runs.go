@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -16,13 +15,12 @@ import (
 )
 
 // listRuns prints the runs in the store as a table (or JSON).
-func listRuns(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter runs", flag.ContinueOnError)
-	cfg.Flags(fs)
+func listRuns(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	fs := newFlagSet("runs")
+	cfg.FlagsFor(fs, config.StoreFlags...)
 	ticker := fs.String("ticker", "", "only this ticker's runs")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	t := ""
@@ -59,12 +57,11 @@ func listRuns(ctx context.Context, args []string, stdout io.Writer, getenv func(
 }
 
 // showRun prints one run's report summary (or its record as JSON).
-func showRun(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter run", flag.ContinueOnError)
-	cfg.Flags(fs)
+func showRun(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	fs := newFlagSet("run")
+	cfg.FlagsFor(fs, flagsOf(config.StoreFlags, []string{"addr"})...)
 	asJSON := fs.Bool("json", false, "print the run record as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

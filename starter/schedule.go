@@ -38,21 +38,21 @@ const (
 )
 
 // schedule runs `starter schedule <subcommand>`.
-func schedule(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func schedule(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	if len(args) == 0 {
 		return errors.New(scheduleUsage)
 	}
 	switch args[0] {
 	case "create":
-		return scheduleCreate(ctx, args[1:], stdout, getenv)
+		return scheduleCreate(ctx, args[1:], stdout, cfg)
 	case "inbox":
-		return scheduleInbox(ctx, args[1:], stdout, getenv)
+		return scheduleInbox(ctx, args[1:], stdout, cfg)
 	case "list":
-		return scheduleList(ctx, args[1:], stdout, getenv)
+		return scheduleList(ctx, args[1:], stdout, cfg)
 	case "delete":
-		return scheduleDelete(ctx, args[1:], stdout, getenv)
+		return scheduleDelete(ctx, args[1:], stdout, cfg)
 	case "trigger":
-		return scheduleTrigger(ctx, args[1:], stdout, getenv)
+		return scheduleTrigger(ctx, args[1:], stdout, cfg)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, scheduleUsage)
 		return nil
@@ -72,9 +72,9 @@ type refreshArgs struct {
 }
 
 // parseRefreshArgs parses and checks `schedule create`'s flags.
-func parseRefreshArgs(args []string, getenv func(string) string) (refreshArgs, error) {
-	a := refreshArgs{cfg: config.FromEnv(getenv)}
-	fs := newScheduleFlags("create", &a.cfg)
+func parseRefreshArgs(args []string, cfg config.Config) (refreshArgs, error) {
+	a := refreshArgs{cfg: cfg}
+	fs := newScheduleFlags("create", &a.cfg, queueFlag...)
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	fs.DurationVar(&a.every, "every", 24*time.Hour, "how often to look for new days")
 	fs.StringVar(&a.source, "source", "yahoo", "where new days come from: yahoo")
@@ -111,9 +111,9 @@ type inboxArgs struct {
 }
 
 // parseInboxArgs parses and checks `schedule inbox`'s flags.
-func parseInboxArgs(args []string, getenv func(string) string) (inboxArgs, error) {
-	a := inboxArgs{cfg: config.FromEnv(getenv)}
-	fs := newScheduleFlags("inbox", &a.cfg)
+func parseInboxArgs(args []string, cfg config.Config) (inboxArgs, error) {
+	a := inboxArgs{cfg: cfg}
+	fs := newScheduleFlags("inbox", &a.cfg, queueFlag...)
 	fs.DurationVar(&a.every, "every", 5*time.Minute, "how often to scan inbox/")
 	fs.StringVar(&a.device, "run-device", "auto", "where the retrains it starts train: auto or cuda")
 	if err := parseNoArgs(fs, args); err != nil {
@@ -132,8 +132,8 @@ type targetArgs struct {
 }
 
 // parseTargetArgs parses `schedule delete|trigger --ticker T | --id ID`.
-func parseTargetArgs(name string, args []string, getenv func(string) string) (targetArgs, error) {
-	a := targetArgs{cfg: config.FromEnv(getenv)}
+func parseTargetArgs(name string, args []string, cfg config.Config) (targetArgs, error) {
+	a := targetArgs{cfg: cfg}
 	fs := newScheduleFlags(name, &a.cfg)
 	ticker := fs.String("ticker", "", "the ticker whose refresh schedule it is")
 	id := fs.String("id", "", "the schedule id (e.g. "+pipeline.InboxScheduleID+")")
@@ -160,16 +160,18 @@ func parseTargetArgs(name string, args []string, getenv func(string) string) (ta
 	return a, nil
 }
 
-// newScheduleFlags is a flag set for `schedule name` with the common flags.
-func newScheduleFlags(name string, cfg *config.Config) *flag.FlagSet {
-	fs := flag.NewFlagSet("starter schedule "+name, flag.ContinueOnError)
-	cfg.Flags(fs)
+// newScheduleFlags is a flag set for `schedule name` with the settings
+// that reach Temporal, and more (the task queue) where the schedule
+// starts workflows.
+func newScheduleFlags(name string, cfg *config.Config, more ...string) *flag.FlagSet {
+	fs := newFlagSet("schedule " + name)
+	cfg.FlagsFor(fs, flagsOf(dialFlags(), more)...)
 	return fs
 }
 
 // parseNoArgs parses flags and rejects positional arguments.
 func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -221,8 +223,8 @@ func everySchedule(id string, d time.Duration, action *client.ScheduleWorkflowAc
 
 // scheduleCreate creates a ticker's refresh schedule; an existing one is an
 // error unless --update, which changes it.
-func scheduleCreate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	a, err := parseRefreshArgs(args, getenv)
+func scheduleCreate(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	a, err := parseRefreshArgs(args, cfg)
 	if err != nil {
 		return err
 	}
@@ -245,8 +247,8 @@ func scheduleCreate(ctx context.Context, args []string, stdout io.Writer, getenv
 
 // scheduleInbox creates the inbox scan's schedule, or updates it when it
 // exists, so that it may run on every `make up`.
-func scheduleInbox(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	a, err := parseInboxArgs(args, getenv)
+func scheduleInbox(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	a, err := parseInboxArgs(args, cfg)
 	if err != nil {
 		return err
 	}
@@ -322,8 +324,7 @@ type scheduleRow struct {
 }
 
 // scheduleList prints the finsight-* schedules.
-func scheduleList(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg := config.FromEnv(getenv)
+func scheduleList(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	fs := newScheduleFlags("list", &cfg)
 	asJSON := fs.Bool("json", false, "print the schedules as one JSON array")
 	if err := parseNoArgs(fs, args); err != nil {
@@ -422,8 +423,8 @@ func printScheduleRows(w io.Writer, rows []scheduleRow) error {
 }
 
 // scheduleDelete deletes one schedule (its running workflows go on).
-func scheduleDelete(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	return onSchedule(ctx, "delete", args, getenv, func(h client.ScheduleHandle) error {
+func scheduleDelete(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	return onSchedule(ctx, "delete", args, cfg, func(h client.ScheduleHandle) error {
 		if err := h.Delete(ctx); err != nil {
 			return err
 		}
@@ -434,8 +435,8 @@ func scheduleDelete(ctx context.Context, args []string, stdout io.Writer, getenv
 
 // scheduleTrigger runs a schedule's action now, under its overlap policy
 // (skipped if its previous run is still going).
-func scheduleTrigger(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	return onSchedule(ctx, "trigger", args, getenv, func(h client.ScheduleHandle) error {
+func scheduleTrigger(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	return onSchedule(ctx, "trigger", args, cfg, func(h client.ScheduleHandle) error {
 		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
 			return err
 		}
@@ -446,8 +447,8 @@ func scheduleTrigger(ctx context.Context, args []string, stdout io.Writer, geten
 
 // onSchedule parses --ticker/--id and runs do on that schedule's handle,
 // saying plainly when there is no such schedule.
-func onSchedule(ctx context.Context, name string, args []string, getenv func(string) string, do func(client.ScheduleHandle) error) error {
-	a, err := parseTargetArgs(name, args, getenv)
+func onSchedule(ctx context.Context, name string, args []string, cfg config.Config, do func(client.ScheduleHandle) error) error {
+	a, err := parseTargetArgs(name, args, cfg)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func TestScheduleRejectsBadFlagsBeforeAnyNetwork(t *testing.T) {
 
 func TestRefreshScheduleOptions(t *testing.T) {
 	getenv, _ := offlineEnv(t)
-	a, err := parseRefreshArgs([]string{"--ticker", "nflx", "--every", "12h", "--mode", "auto", "--task-queue", "q"}, getenv)
+	a, err := parseRefreshArgs([]string{"--ticker", "nflx", "--every", "12h", "--mode", "auto", "--task-queue", "q"}, config.FromEnv(getenv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestRefreshScheduleOptions(t *testing.T) {
 
 func TestInboxScheduleOptions(t *testing.T) {
 	getenv, _ := offlineEnv(t)
-	a, err := parseInboxArgs(nil, getenv)
+	a, err := parseInboxArgs(nil, config.FromEnv(getenv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestParseTargetArgs(t *testing.T) {
 		"--ticker brk.b":      "finsight-refresh-BRK.B",
 		"--id finsight-inbox": "finsight-inbox",
 	} {
-		a, err := parseTargetArgs("delete", strings.Fields(args), getenv)
+		a, err := parseTargetArgs("delete", strings.Fields(args), config.FromEnv(getenv))
 		if err != nil || a.id != want {
 			t.Errorf("%s: id %q, %v: want %q", args, a.id, err, want)
 		}

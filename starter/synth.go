@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,11 +12,11 @@ import (
 // synthCSV writes the demo's seeded synthetic prices to a file.
 func synthCSV(args []string, stdout io.Writer) error {
 	o := synth.Defaults()
-	fs := flag.NewFlagSet("starter synth", flag.ContinueOnError)
+	fs := newFlagSet("synth")
 	out := fs.String("out", "", "CSV file to write (required)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed")
 	fs.IntVar(&o.Days, "days", o.Days, "trading days")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/finsight/finsight/internal/blob"
@@ -20,8 +20,8 @@ import (
 	"github.com/finsight/finsight/internal/prep"
 )
 
-func train(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	req, err := parseTrain(ctx, args, getenv)
+func train(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	req, err := parseTrain(ctx, args, cfg)
 	if err != nil {
 		return err
 	}
@@ -50,6 +50,9 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	if !req.wait && !req.asJSON {
 		return nil
 	}
+	if !req.asJSON {
+		followRun(ctx, c, run, stdout)
+	}
 	var res pipeline.TrainingResult
 	if err := run.Get(ctx, &res); err != nil {
 		return fmt.Errorf("workflow %s failed: %w", run.GetID(), err)
@@ -60,6 +63,19 @@ func train(ctx context.Context, args []string, stdout io.Writer, getenv func(str
 	}
 	printTrainingResult(stdout, res)
 	return nil
+}
+
+// followRun shows run's progress (a bar on a terminal, lines otherwise)
+// until it ends. Following is a view: when it fails (the frontend gone),
+// the caller's wait for the result says what went wrong.
+func followRun(ctx context.Context, c client.Client, run client.WorkflowRun, stdout io.Writer) {
+	view := newProgressView(stdout)
+	final, err := follow(ctx, c, run.GetID(), run.GetRunID(), view, watchEvery)
+	if err != nil {
+		return
+	}
+	st := statusOf(final)
+	view.finish(st.String(), st == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED)
 }
 
 // trainRequest is a parsed `starter train`: the pipeline's input (the CSV
@@ -73,10 +89,9 @@ type trainRequest struct {
 
 // parseTrain parses the flags, uploads a local CSV and derives the workflow
 // id; it does not talk to Temporal.
-func parseTrain(ctx context.Context, args []string, getenv func(string) string) (trainRequest, error) {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter train", flag.ContinueOnError)
-	cfg.Flags(fs)
+func parseTrain(ctx context.Context, args []string, cfg config.Config) (trainRequest, error) {
+	fs := newFlagSet("train")
+	cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags, uiFlag)...)
 	d := pipeline.DefaultModelParams()
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	src := addSourceFlags(fs)
@@ -112,8 +127,11 @@ func parseTrain(ctx context.Context, args []string, getenv func(string) string) 
 	newRun := fs.Bool("new-run", false, "train again even if the same arguments already ran: the workflow id gets a time suffix "+
 		"(without it the id is train-<TICKER>-<data hash>-<parameters hash>, and the same request attaches to its running run "+
 		"or reports its completed one; a failed run is retried)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return trainRequest{}, err
+	}
+	if fs.NArg() > 0 {
+		return trainRequest{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	t, err := pipeline.NormalizeTicker(*ticker)
 	if err != nil {

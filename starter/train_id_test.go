@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/config"
 )
 
 // trainID parses `starter train args` (uploading into a temp store, no
@@ -17,7 +18,7 @@ import (
 func trainID(t *testing.T, store string, args ...string) string {
 	t.Helper()
 	env := map[string]string{"FINSIGHT_STORE": store}
-	req, err := parseTrain(context.Background(), args, func(k string) string { return env[k] })
+	req, err := parseTrain(context.Background(), args, config.FromEnv(func(k string) string { return env[k] }))
 	if err != nil {
 		t.Fatalf("parse %v: %v", args, err)
 	}
@@ -101,7 +102,7 @@ func TestTrainingParamsHashIgnoresLabels(t *testing.T) {
 	if err := os.WriteFile(csv, []byte("Date,Open\n2022-01-03,600\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	req, err := parseTrain(context.Background(), []string{"--ticker", "NFLX", "--csv", csv}, func(k string) string { return env[k] })
+	req, err := parseTrain(context.Background(), []string{"--ticker", "NFLX", "--csv", csv}, config.FromEnv(func(k string) string { return env[k] }))
 	if err != nil {
 		t.Fatal(err)
 	}

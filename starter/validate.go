@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -17,14 +16,13 @@ import (
 
 // validateData runs ingestion and validation alone (workflow ValidateData)
 // and prints the anomalies found, one per line, or as JSON.
-func validateData(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg := config.FromEnv(getenv)
-	fs := flag.NewFlagSet("starter validate", flag.ContinueOnError)
-	cfg.Flags(fs)
+func validateData(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
+	fs := newFlagSet("validate")
+	cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags)...)
 	ticker := fs.String("ticker", "", "ticker symbol (default: from the file's Name column, else DATA)")
 	src := addSourceFlags(fs)
 	asJSON := fs.Bool("json", false, "print the anomalies as a JSON list")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	name := *ticker
@@ -50,7 +48,7 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, getenv f
 	defer c.Close()
 	id := fmt.Sprintf("validate-%s-%s-%d", t, source.idPart, time.Now().UnixNano())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.ValidateWorkflow,
-		pipeline.ValidateInput{Ticker: t, CSVKey: source.csvKey, Download: source.download})
+		pipeline.ValidateInput{Ticker: t, CSVKey: source.csvKey, Download: source.download, SearchAttributes: hasSearchAttributes(ctx, c, cfg.Namespace)})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", pipeline.ValidateWorkflow, err)
 	}

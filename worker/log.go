@@ -2,12 +2,15 @@ package main
 
 import (
 	"log/slog"
-	"os"
 
 	"go.temporal.io/sdk/log"
+
+	"github.com/finsight/finsight/internal/logging"
 )
 
-// newLogger logs the SDK's messages as text lines on stderr, warnings up.
+// newLogger passes the Temporal SDK's messages (and those of
+// workflow.GetLogger and activity.GetLogger) to slog's default logger,
+// which main sets from FINSIGHT_LOG_LEVEL and FINSIGHT_LOG_FORMAT.
 func newLogger() log.Logger {
-	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return logging.Temporal(slog.Default())
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/telemetry"
 	"github.com/finsight/finsight/internal/yahoo"
 	"github.com/finsight/finsight/model"
 	"github.com/finsight/finsight/workflows"
@@ -29,6 +30,8 @@ func main() {
 	cfg := config.FromEnv(os.Getenv)
 	fs := flag.NewFlagSet("worker", flag.ExitOnError)
 	cfg.Flags(fs)
+	metricsFlag(&cfg, fs)
+	cfg.NotifyFlags(fs)
 	stopTimeout := defaultStopTimeout
 	if v := os.Getenv("FINSIGHT_WORKER_STOP_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -41,6 +44,10 @@ func main() {
 	fs.DurationVar(&stopTimeout, "stop-timeout", stopTimeout,
 		"on SIGTERM, how long running activities get to checkpoint and stop before they are cancelled (env FINSIGHT_WORKER_STOP_TIMEOUT)")
 	_ = fs.Parse(os.Args[1:])
+	if err := setupLogging(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
 	if err := run(cfg, stopTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
@@ -62,22 +69,31 @@ func run(cfg config.Config, stopTimeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: newLogger()})
+	obs, err := startMetrics(metricsAddr(cfg))
+	if err != nil {
+		return err
+	}
+	defer obs.shutdown()
+	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: newLogger(), MetricsHandler: obs.handler})
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer c.Close()
 	acts := activities.New(store, device)
 	acts.CodeVersion = codeVersion()
-	acts.Notify = c
+	acts.Progress = c
 	acts.Temporal = c
+	acts.Metrics = obs.metrics
+	if acts.Notifier, err = newNotifier(cfg); err != nil {
+		return err
+	}
 	acts.Yahoo = &yahoo.Client{BaseURL: cfg.YahooURL, UserAgent: "Mozilla/5.0 (compatible; finsight)"}
 	usage := &activities.UsageInterceptor{Store: store}
 	// On SIGTERM the worker stops polling and closes the activities' worker
 	// stop channel: training checkpoints at the next batch and ends its
 	// attempt (retryable, resumed by the next worker) well inside
 	// stopTimeout, after which the SDK would cancel what still runs.
-	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{usage}, WorkerStopTimeout: stopTimeout}
+	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{&telemetry.Interceptor{Metrics: obs.metrics}, usage}, WorkerStopTimeout: stopTimeout}
 	w := worker.New(c, cfg.TaskQueue, opts)
 	workflows.Register(w)
 	activities.Register(w, acts)

@@ -178,3 +178,18 @@ func scanOptions() workflow.ActivityOptions {
 		RetryPolicy:         retry(time.Second, 30*time.Second, 5),
 	}
 }
+
+// notifyAttempts and notifyOptions: a notification (e-mail, webhook) is
+// retried on its own schedule, not the pipeline's: 10 attempts with
+// exponential backoff from 15 s (15 s, 30 s, 1 min, ... at most 15 min
+// apart), about an hour in all, each attempt bounded to 2 minutes (both
+// channels, 30 s per delivery). A channel that refuses for good
+// (NotifyRejected) is not retried.
+const notifyAttempts = 10
+
+func notifyOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         retry(15*time.Second, 15*time.Minute, notifyAttempts),
+	}
+}

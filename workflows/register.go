@@ -18,4 +18,5 @@ func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(TickerRetrainer, workflow.RegisterOptions{Name: pipeline.TickerWorkflow})
 	w.RegisterWorkflowWithOptions(InboxScan, workflow.RegisterOptions{Name: pipeline.InboxWorkflow})
 	w.RegisterWorkflowWithOptions(RefreshTicker, workflow.RegisterOptions{Name: pipeline.RefreshWorkflow})
+	w.RegisterWorkflowWithOptions(Notification, workflow.RegisterOptions{Name: pipeline.NotifyWorkflow})
 }

@@ -51,11 +51,15 @@ func RetrainingPipeline(ctx workflow.Context, in pipeline.RetrainingInput) (pipe
 	if err != nil {
 		return pipeline.RetrainingResult{}, err
 	}
+	t.notes = newNotices(ctx, ticker)
+	t.ui = startWebUI(ctx, ticker, false, retrainMemo(in, opts))
 	r := &retrainRun{in: in, opts: opts, ticker: ticker, runID: workflow.GetInfo(ctx).WorkflowExecution.ID, queue: trainingQueue(in.Device)}
 	r.out = pipeline.RetrainingResult{WorkflowID: r.runID, Ticker: ticker}
 	err = r.run(ctx, t)
 	t.rec.RetrainResult = &r.out
 	r.out.ReportURI = t.close(r.out.ModelVersion, err, err == nil)
+	end, hasEnd := t.notes.promotion(r.out.Promotion, r.out.ModelVersion, r.out.ReportURI)
+	t.notifyEnd(err, end, hasEnd)
 	return r.out, err
 }
 
@@ -148,8 +152,16 @@ func (r *retrainRun) validate(ctx workflow.Context, t *tracker) error {
 	}
 	r.out.Files = append(r.out.Files, checked.Files...)
 	r.out.Drift, r.accepted = checked.Drift, checked.Accepted
+	if r.out.Drift.Exceeded {
+		t.notify(t.notes.drift(r.out.Drift))
+	}
 	if err := r.rejectFiles(ctx); err != nil {
 		return err
+	}
+	for _, f := range r.out.Files {
+		if f.Rejected && f.Moved != "" {
+			t.notify(t.notes.rejected(f)) // an inbox file, now in rejected/
+		}
 	}
 	if len(r.accepted) == 0 {
 		var why []string
@@ -195,6 +207,8 @@ func (r *retrainRun) merge(ctx workflow.Context, t *tracker) error {
 	r.out.Raw, r.out.Parents, t.rec.Data.Raw = r.merged.Raw, r.merged.Parents, r.merged.Raw
 	t.rec.Data.CSV = r.mergedCSVs()[0] // the first new file merged (the lineage lists them all)
 	r.out.Mode, r.out.ModeReason = chooseMode(r.opts, r.out.Drift)
+	t.ui.memo(map[string]any{memoMode: "retrain " + r.out.Mode, memoDataVersion: dataVersion(r.merged.Raw),
+		memoBase: fmt.Sprintf("v%d (%s)", r.out.Base.Version, r.out.Base.Why)})
 	return nil
 }
 

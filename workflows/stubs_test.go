@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
@@ -43,6 +44,7 @@ var stubs = map[string]any{
 	steps.ScanInbox:    stub[pipeline.InboxInput, pipeline.InboxResult](steps.ScanInbox),
 	steps.SaveRun:      stub[runs.Record, steps.SaveRunResult](steps.SaveRun),
 	steps.Report:       stub[steps.ReportInput, steps.ReportResult](steps.Report),
+	steps.Notify:       stub[steps.NotifyInput, steps.NotifyResult](steps.Notify),
 }
 
 // stub is a step that fails because the test did not mock it.
@@ -58,6 +60,8 @@ func registerSteps(env *testsuite.TestWorkflowEnvironment) {
 	for name, fn := range stubs {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+	// The pipelines start a Notification child per event (notify.go).
+	env.RegisterWorkflowWithOptions(Notification, workflow.RegisterOptions{Name: pipeline.NotifyWorkflow})
 }
 
 func TestStubsCoverTheContract(t *testing.T) {

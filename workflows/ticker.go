@@ -53,20 +53,36 @@ func TickerRetrainer(ctx workflow.Context, in pipeline.TickerInput) error {
 	if idle <= 0 {
 		idle = defaultIdleTimeout
 	}
+	// Stage: waiting for new data, or retraining; at the end as the
+	// pipelines say it (a run that continues as new leaves it to the next).
+	ui := startWebUI(ctx, ticker, in.SearchAttributes, map[string]any{memoMode: "retrain queue", memoParams: tickerParamsLabel(in)})
 	for runs := 0; ; runs++ {
+		ui.setStage("waiting")
 		queued, err := workflow.AwaitWithTimeout(ctx, idle, func() bool { return len(q.in.Queue) > 0 })
 		if err != nil {
+			ui.finish(err)
 			return err
 		}
 		q.drain(ctx, sig)
 		if !queued && len(q.in.Queue) == 0 {
+			ui.finish(nil)
 			return nil // idle: the next signal-with-start begins a new run
 		}
 		if runs >= maxRuns || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return workflow.NewContinueAsNewError(ctx, pipeline.TickerWorkflow, q.in)
 		}
+		ui.setStage("retraining")
 		q.runNext(ctx)
 	}
+}
+
+// tickerParamsLabel summarizes a ticker workflow's settings for its memo.
+func tickerParamsLabel(in pipeline.TickerInput) string {
+	device := in.Device
+	if device == "" {
+		device = "auto"
+	}
+	return fmt.Sprintf("device %s, %d retrains done before this run, %d queued at its start", device, in.Seq, len(in.Queue))
 }
 
 // tickerQueue is the state of a TickerRetrainer: its input, carried across

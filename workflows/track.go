@@ -32,6 +32,8 @@ type tracker struct {
 	progress    pipeline.Progress
 	index       bool // set search attributes (the server has them)
 	predictions blob.Ref
+	notes       *notices // the run's notifications (notify.go); nil: none
+	ui          *webUI   // the run's memo in the Web UI (memo.go); nil: none
 }
 
 // newTracker starts the record of a run of ticker; index sets search

@@ -29,11 +29,15 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	if err != nil {
 		return pipeline.TrainingResult{}, err
 	}
+	t.notes = newNotices(ctx, ticker)
+	t.ui = startWebUI(ctx, ticker, false, trainingMemo(in))
 	res, err := runTraining(ctx, t, in, ticker)
 	if err == nil && res.ModelVersion > 0 {
 		t.rec.Result = &res
 	}
 	res.ReportURI = t.close(res.ModelVersion, err, err == nil && res.ModelVersion > 0)
+	end, hasEnd := t.notes.promotion(res.Promotion, res.ModelVersion, res.ReportURI)
+	t.notifyEnd(err, end, hasEnd)
 	return res, err
 }
 
@@ -90,6 +94,7 @@ func (r *trainingRun) ingest(ctx workflow.Context, t *tracker) error {
 	}
 	r.out.Raw, t.rec.Data.Raw = r.raw, r.raw
 	t.rec.Data.Splits = [3]blob.Ref{r.splits.Train, r.splits.Val, r.splits.Test}
+	t.ui.memo(map[string]any{memoDataVersion: dataVersion(r.raw)})
 	return nil
 }
 
@@ -137,7 +142,9 @@ func (r *trainingRun) tune(ctx workflow.Context, _ *tracker) error {
 	var tuned TuneResult
 	// Cancelling the run cancels the search and waits for it to end, so
 	// no trial is still training when the run reports itself cancelled.
-	opts := workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune", WaitForCancellation: true}
+	// The memo says in the Web UI what the search is (child options are
+	// not compared on replay).
+	opts := workflow.ChildWorkflowOptions{WorkflowID: r.runID + "-tune", WaitForCancellation: true, Memo: tuneMemo(r.ticker, r.in.Tune)}
 	if r.in.SearchAttributes {
 		// The search a user types for a ticker (Ticker = "NFLX") finds the
 		// tuning child too. Child options are not compared on replay.

@@ -21,16 +21,34 @@ func ValidateData(ctx workflow.Context, in pipeline.ValidateInput) (pipeline.Val
 	if in.Train == 0 && in.Val == 0 && in.Test == 0 {
 		in.Train, in.Val, in.Test = 0.7, 0.1, 0.2
 	}
+	notes := newNotices(ctx, ticker)
+	ui := startWebUI(ctx, ticker, in.SearchAttributes, map[string]any{memoMode: "validate", memoData: dataLabel("", in.CSVKey, in.Download)})
+	out, err := validateData(ctx, in, ticker, ui)
+	ui.finish(err)
+	if err != nil {
+		notes.send(notes.failure(err, "")) // no run record to list it in: the outcome is under runs/<id>/notifications/
+	}
+	return out, err
+}
+
+// validateData is ValidateData's steps; ui follows them (Stage).
+func validateData(ctx workflow.Context, in pipeline.ValidateInput, ticker string, ui *webUI) (pipeline.ValidateResult, error) {
 	out := pipeline.ValidateResult{Ticker: ticker}
+	if in.Download != nil {
+		ui.setStage("download")
+	}
 	csvKey, err := fetchSource(ctx, ticker, in.CSVKey, in.Download)
 	if err != nil {
 		return out, err
 	}
+	ui.setStage("ingest")
 	raw, splits, err := ingestAndSplit(ctx, ticker, csvKey, prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test})
 	if err != nil {
 		return out, err
 	}
 	out.Raw = raw
+	ui.memo(map[string]any{memoDataVersion: dataVersion(raw)})
+	ui.setStage("validate")
 	var v steps.ValidateResult
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
 	if err := workflow.ExecuteLocalActivity(lctx, steps.Validate, steps.ValidateInput{Splits: splits, Config: in.Config}).Get(ctx, &v); err != nil {

@@ -35,6 +35,17 @@ type Config struct {
 	GCSCredentials  string // service-account key file for gs:// stores ("" = Application Default Credentials)
 	GCSEndpoint     string // GCS endpoint of an emulator ("" = Google's, or STORAGE_EMULATOR_HOST)
 	HookToken       string // secret of the API's POST /hooks/gcs ("" = the hook is off)
+	LogLevel        string // debug, info, warn or error (see internal/logging)
+	LogFormat       string // text or json
+	MetricsAddr     string // listen address of the worker's Prometheus /metrics ("" = off)
+
+	// Notifications (a worker's; see internal/notify). Secrets: the SMTP
+	// URL's password and the webhook secret (and a webhook URL's path).
+	SMTPURL       string // smtp://user:pass@host:port (STARTTLS when offered) or smtps://... ("" = no e-mail)
+	MailFrom      string // sender of notification e-mail ("" = FinSight <finsight@localhost>)
+	NotifyEmail   string // comma-separated recipients
+	WebhookURL    string // JSON POST endpoint ("" = no webhook)
+	WebhookSecret string // HMAC-SHA256 key of the webhook signature ("" = unsigned)
 }
 
 // FromEnv reads FINSIGHT_* variables (and TEMPORAL_ADDRESS), with defaults
@@ -59,6 +70,14 @@ func FromEnv(getenv func(string) string) Config {
 		GCSCredentials:  get("FINSIGHT_GCS_CREDENTIALS", ""),
 		GCSEndpoint:     get("FINSIGHT_GCS_ENDPOINT", ""),
 		HookToken:       get("FINSIGHT_HOOK_TOKEN", ""),
+		LogLevel:        get("FINSIGHT_LOG_LEVEL", "info"),
+		LogFormat:       get("FINSIGHT_LOG_FORMAT", "text"),
+		MetricsAddr:     get("FINSIGHT_METRICS_ADDR", DefaultMetricsAddr),
+		SMTPURL:         get("FINSIGHT_SMTP_URL", ""),
+		MailFrom:        get("FINSIGHT_MAIL_FROM", ""),
+		NotifyEmail:     get("FINSIGHT_NOTIFY_EMAIL", ""),
+		WebhookURL:      get("FINSIGHT_WEBHOOK_URL", ""),
+		WebhookSecret:   get("FINSIGHT_WEBHOOK_SECRET", ""),
 	}
 }
 
@@ -76,6 +95,91 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GCSCredentials, "gcs-credentials", c.GCSCredentials, "service-account key file for gs:// stores; default ADC (env FINSIGHT_GCS_CREDENTIALS)")
 	fs.StringVar(&c.GCSEndpoint, "gcs-endpoint", c.GCSEndpoint, "GCS emulator endpoint (env FINSIGHT_GCS_ENDPOINT)")
 	fs.StringVar(&c.HookToken, "hook-token", c.HookToken, "secret (?token=) of the API's POST /hooks/gcs; empty turns the hook off (env FINSIGHT_HOOK_TOKEN)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (env FINSIGHT_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env FINSIGHT_LOG_FORMAT)")
+}
+
+// NotifyFlags registers the notification settings (a worker's only: the
+// worker sends them). The environment is the better place for the secrets:
+// a command line is visible to other users of the machine.
+func (c *Config) NotifyFlags(fs *flag.FlagSet) {
+	fs.Var(&secretFlag{&c.SMTPURL, hidePassword}, "smtp-url", "SMTP server for notification e-mail: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (implicit TLS) (env FINSIGHT_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of notification e-mail; default FinSight <finsight@localhost> (env FINSIGHT_MAIL_FROM)")
+	fs.StringVar(&c.NotifyEmail, "notify-email", c.NotifyEmail, "comma-separated recipients of notification e-mail (env FINSIGHT_NOTIFY_EMAIL)")
+	fs.Var(&secretFlag{&c.WebhookURL, hidePath}, "webhook-url", "URL notifications are POSTed to as JSON (Slack-compatible text) (env FINSIGHT_WEBHOOK_URL)")
+	fs.Var(&secretFlag{&c.WebhookSecret, func(string) string { return "(set)" }}, "webhook-secret", "HMAC-SHA256 key of the webhook's X-FinSight-Signature header (env FINSIGHT_WEBHOOK_SECRET)")
+}
+
+// secretFlag is a flag whose default, taken from the environment and shown
+// by -help, hides its secret part (show).
+type secretFlag struct {
+	p    *string
+	show func(string) string
+}
+
+func (f *secretFlag) Set(s string) error { *f.p = s; return nil }
+
+func (f *secretFlag) String() string {
+	if f == nil || f.p == nil || *f.p == "" {
+		return ""
+	}
+	return f.show(*f.p)
+}
+
+// hidePassword is a URL without its password.
+func hidePassword(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(set)"
+	}
+	return u.Redacted()
+}
+
+// hidePath is a URL's scheme and host: a webhook's path is its token.
+func hidePath(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(set)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// DefaultMetricsAddr is where a worker serves Prometheus /metrics unless
+// FINSIGHT_METRICS_ADDR or --metrics-addr says otherwise.
+const DefaultMetricsAddr = "127.0.0.1:9090"
+
+// LogFlags are the logging settings (internal/logging), for FlagsFor.
+var LogFlags = []string{"log-level", "log-format"}
+
+// MetricsFlag registers --metrics-addr (a worker's only: the API serves
+// /metrics on its own address).
+func (c *Config) MetricsFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "listen address of Prometheus /metrics; empty or off turns it off (env FINSIGHT_METRICS_ADDR)")
+}
+
+// Groups of settings by what uses them, for FlagsFor: dialing Temporal
+// (the task queue is separate: only commands that start workflows need
+// it) and opening the store (OpenStore).
+var (
+	TemporalFlags = []string{"temporal", "namespace"}
+	StoreFlags    = []string{"store", "store-timeout", "gcs-credentials", "gcs-endpoint"}
+)
+
+// FlagsFor registers the flags of the named settings only, named as Flags
+// names them ("temporal", "store", "ui", ...), so that a command's help
+// lists just the settings it uses. The values still come from c (the
+// environment read once); a flag overrides its field. A name Flags does
+// not define panics: it is a mistake in the program, not in its input.
+func (c *Config) FlagsFor(fs *flag.FlagSet, names ...string) {
+	all := flag.NewFlagSet("config", flag.ContinueOnError)
+	c.Flags(all)
+	for _, name := range names {
+		f := all.Lookup(name)
+		if f == nil {
+			panic("config: no setting has the flag --" + name)
+		}
+		fs.Var(f.Value, f.Name, f.Usage)
+	}
 }
 
 // GCSLocation is the bucket and prefix (without leading or trailing slash)

@@ -21,6 +21,10 @@ const (
 	TrainingWorkflow = "TrainingPipeline"
 	ValidateWorkflow = "ValidateData"
 	TuneWorkflow     = "Tune"
+
+	// NotifyWorkflow delivers one notification (the Notify step with its
+	// own retries); the pipelines start it and do not wait for it.
+	NotifyWorkflow = "Notification"
 )
 
 // ModelParams are the architecture and training settings of a run.
@@ -88,6 +92,9 @@ type ValidateInput struct {
 	Val      float64         `json:"val_fraction"`
 	Test     float64         `json:"test_fraction"`
 	Config   validate.Config `json:"config"`
+	// SearchAttributes sets Ticker and Stage on the workflow (the starter
+	// turns it on when the server has them registered).
+	SearchAttributes bool `json:"search_attributes"`
 }
 
 // ValidateResult lists what validation found.

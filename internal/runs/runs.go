@@ -53,6 +53,10 @@ type Record struct {
 	Artifacts     map[string]string          `json:"artifacts,omitempty"`      // name → URI
 	Promotion     *Promotion                 `json:"promotion,omitempty"`
 	Error         string                     `json:"error,omitempty"`
+	// Notifications are the events the run told people about (package
+	// notify) and how each delivery went; Read fills in the outcome each
+	// delivery recorded after the run saved the record.
+	Notifications []Notification `json:"notifications,omitempty"`
 }
 
 // Final is how a run ended.
@@ -123,6 +127,7 @@ func Read(ctx context.Context, s blob.Store, id string) (Record, error) {
 	if err != nil {
 		return r, fmt.Errorf("read run %s: %w", id, err)
 	}
+	withNotifications(ctx, s, &r)
 	return r, nil
 }
 

@@ -41,6 +41,9 @@ const (
 	// The run record and its report.
 	SaveRun = "SaveRun"
 	Report  = "Report"
+
+	// Notify tells people about an event of a run (e-mail, webhook).
+	Notify = "Notify"
 )
 
 // Names lists every activity name above.
@@ -50,5 +53,6 @@ func Names() []string {
 		Train, TrainTrial, Evaluate, Compare, Register, Promote,
 		ResolveBase, CheckNewData, Merge, RejectFiles, HandOff, ScanInbox,
 		SaveRun, Report,
+		Notify,
 	}
 }

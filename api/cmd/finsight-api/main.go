@@ -20,6 +20,7 @@ import (
 
 	"github.com/finsight/finsight/api"
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/logging"
 	"github.com/finsight/finsight/model"
 )
 
@@ -28,6 +29,12 @@ func main() {
 	fs := flag.NewFlagSet("finsight-api", flag.ExitOnError)
 	cfg.Flags(fs)
 	_ = fs.Parse(os.Args[1:])
+	logger, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "finsight-api:", err)
+		os.Exit(2)
+	}
+	slog.SetDefault(logger) // the request lines, and the Temporal client's (temporalLogger)
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "finsight-api:", err)
 		os.Exit(1)
@@ -103,7 +110,8 @@ func enableHook(srv *api.Server, cfg config.Config) (func(), error) {
 	return c.Close, nil
 }
 
-// temporalLogger passes the Temporal client's warnings and errors to stderr.
+// temporalLogger passes the Temporal client's lines to slog's default
+// logger (the configured level and format).
 func temporalLogger() log.Logger {
-	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return logging.Temporal(slog.Default())
 }
