@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,12 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/devserver"
+	"github.com/finsight/finsight/internal/notify"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/registry"
+	"github.com/finsight/finsight/internal/steps"
 )
 
 // TestAgainstDevServer runs the schedule and retrain commands through the
@@ -31,6 +36,54 @@ func TestAgainstDevServer(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 	t.Run("schedules", func(t *testing.T) { testSchedules(t, getenv) })
 	t.Run("retrain", func(t *testing.T) { testRetrain(t, srv, getenv, queue, store) })
+	t.Run("rollback notifies", func(t *testing.T) { testRollbackNotifies(t, srv, getenv, store) })
+}
+
+// testRollbackNotifies: `starter rollback` queues one Notification
+// workflow for the rollback on the workers' queue (nothing polls it here:
+// the test reads the started workflow's input).
+func testRollbackNotifies(t *testing.T, srv *devserver.Server, getenv func(string) string, dir string) {
+	ctx := context.Background()
+	store, err := blob.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry.Registry{Store: store}
+	files := map[string][]byte{registry.FileWeights: {1}, registry.FileScaler: {2}, registry.FileConfig: {3}, registry.FileMetrics: {4}, registry.FileLineage: {5}}
+	for i, run := range []string{"r1", "r2"} {
+		v, err := reg.Register(ctx, "MSFT", registry.Version{RunID: run}, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.SetAlias(ctx, "MSFT", registry.Champion, v.Version, fmt.Sprint("test ", i), false, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := mustRun(t, getenv, "rollback", "--reason", "bad data", "MSFT")
+	if !strings.Contains(out, "MSFT champion is back to v1") || !strings.Contains(out, "notification queued: workflow rollback-MSFT-") {
+		t.Fatalf("starter rollback:\n%s", out)
+	}
+	id := strings.TrimSpace(out[strings.Index(out, "workflow ")+len("workflow "):])
+	c := srv.Client(t)
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatalf("no notification workflow %s: %v", id, err)
+	}
+	if d.WorkflowExecutionInfo.Type.GetName() != pipeline.NotifyWorkflow {
+		t.Fatalf("%s is a %s, want %s", id, d.WorkflowExecutionInfo.Type.GetName(), pipeline.NotifyWorkflow)
+	}
+	iter := c.GetWorkflowHistory(ctx, id, "", false, 0)
+	ev, err := iter.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in steps.NotifyInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Kind != notify.KindRolledBack || in.Ticker != "MSFT" || in.ModelVersion != 1 || in.PreviousVersion != 2 || !strings.Contains(in.Reason, "bad data") {
+		t.Fatalf("notification event %+v", in.Event)
+	}
 }
 
 // mustRun runs a starter command that must succeed and returns its stdout.

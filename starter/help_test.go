@@ -34,7 +34,7 @@ func TestEachCommandsHelpListsOnlyItsFlags(t *testing.T) {
 		{[]string{"run"}, flagsOf(store, []string{"addr"}), []string{"json"}},
 		{[]string{"models"}, store, []string{"ticker", "json"}},
 		{[]string{"promote"}, store, []string{"reason"}},
-		{[]string{"rollback"}, store, []string{"reason"}},
+		{[]string{"rollback"}, flagsOf(store, dial, queueFlag), []string{"reason"}},
 		{[]string{"watch"}, flagsOf(dial, uiFlag), []string{"every"}},
 		{[]string{"status"}, flagsOf(dial, uiFlag), []string{"json"}},
 		{[]string{"cancel"}, dial, []string{"wait"}},

@@ -114,6 +114,7 @@ func rollback(ctx context.Context, args []string, stdout io.Writer, cfg config.C
 	var reason *string
 	reg, fs, err := openRegistry(ctx, "rollback", args, cfg, func(fs *flag.FlagSet) {
 		reason = fs.String("reason", "rolled back by hand", "why, for the registry history")
+		cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag)...) // to queue the rollback's notification
 	})
 	if err != nil {
 		return err
@@ -130,5 +131,11 @@ func rollback(ctx context.Context, args []string, stdout io.Writer, cfg config.C
 		return err
 	}
 	fmt.Fprintf(stdout, "%s champion is back to v%d\n", t, m.Aliases[registry.Champion])
+	// The rollback is done; its notification is best effort.
+	if id, err := notifyRollback(ctx, cfg, t, m); err != nil {
+		fmt.Fprintf(stdout, "the rollback's notification was not queued (%v); the workers were not told\n", err)
+	} else {
+		fmt.Fprintf(stdout, "notification queued: workflow %s\n", id)
+	}
 	return nil
 }
