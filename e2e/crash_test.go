@@ -36,6 +36,17 @@ func buildWorker(t *testing.T) string {
 	return bin
 }
 
+// buildStarter builds the starter binary (the CLI a user runs).
+func buildStarter(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "starter")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/finsight/finsight/starter").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build starter: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func startWorker(t *testing.T, bin string, env []string) *workerProcess {
 	t.Helper()
 	w := &workerProcess{cmd: exec.Command(bin), log: &bytes.Buffer{}}

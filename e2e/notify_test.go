@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -163,8 +165,11 @@ func TestNotifications(t *testing.T) {
 		// heartbeat ends at once (training learns of a cancellation at its
 		// next heartbeat, which the SDK sends at most every 24 s).
 		waitStage(t, s.c, id, "", time.Minute)
-		if err := s.c.CancelWorkflow(ctx, id, ""); err != nil {
-			t.Fatal(err)
+		// As a user would: the starter's cancel command.
+		cancel := exec.Command(buildStarter(t), "cancel", "--wait", "2m", id)
+		cancel.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+srv.Address)
+		if out, err := cancel.CombinedOutput(); err != nil {
+			t.Fatalf("starter cancel %s: %v\n%s", id, err, out)
 		}
 		if err := run.Get(ctx, nil); !temporal.IsCanceledError(err) {
 			t.Fatalf("run ended with %v, want cancelled", err)
