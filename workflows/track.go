@@ -209,11 +209,7 @@ func (t *tracker) report(final *runs.Final) (uri string, ok bool) {
 		workflow.GetLogger(t.ctx).Warn("could not render the run report", "err", err)
 		return "", false
 	}
-	// A new map: records saved before keep theirs.
-	artifacts := make(map[string]string, len(t.rec.Artifacts)+len(out.Artifacts))
-	maps.Copy(artifacts, t.rec.Artifacts) //workflowcheck:ignore copying a map does not depend on the order
-	maps.Copy(artifacts, out.Artifacts)   //workflowcheck:ignore copying a map does not depend on the order
-	t.rec.Artifacts = artifacts
+	t.addArtifacts(out.Artifacts)
 	return out.Artifacts["report"], true
 }
 
@@ -231,12 +227,12 @@ func (t *tracker) saveRecord(rec runs.Record) {
 	}
 }
 
-// artifact records one artifact of the run (in a new map: records saved
-// before keep theirs).
-func (t *tracker) artifact(name, uri string) {
-	artifacts := make(map[string]string, len(t.rec.Artifacts)+1)
+// addArtifacts records artifacts of the run (name → URI) in a new map:
+// records saved before keep theirs.
+func (t *tracker) addArtifacts(add map[string]string) {
+	artifacts := make(map[string]string, len(t.rec.Artifacts)+len(add))
 	maps.Copy(artifacts, t.rec.Artifacts) //workflowcheck:ignore copying a map does not depend on the order
-	artifacts[name] = uri
+	maps.Copy(artifacts, add)             //workflowcheck:ignore copying a map does not depend on the order
 	t.rec.Artifacts = artifacts
 }
 

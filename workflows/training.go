@@ -102,7 +102,7 @@ func (r *trainingRun) validate(ctx workflow.Context, t *tracker) error {
 	err := local(ctx, steps.Validate, steps.ValidateInput{Splits: r.splits, Config: r.in.Validate, FailOnCritical: true}, &r.checked)
 	r.out.Anomalies, t.rec.Anomalies, t.rec.AnomalyCounts = r.checked.Counts, r.checked.Anomalies, r.checked.Counts
 	if r.checked.AnomalyURI != "" {
-		t.artifact("anomalies.json", r.checked.AnomalyURI)
+		t.addArtifacts(map[string]string{"anomalies.json": r.checked.AnomalyURI})
 	}
 	return err
 }
