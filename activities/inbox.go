@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/handoff"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/steps"
@@ -21,6 +22,9 @@ import (
 // Inbox layout, under pipeline.InboxPrefix:
 //
 //	inbox/<TICKER>/<name>.csv                 dropped by people (or a bucket upload)
+//	inbox/<TICKER>/<name>.json                optional format sidecar (frame.CSVFormat as JSON:
+//	                                          {"columns":{"date":"Day",...},"date_format":"DD/MM/YYYY"}),
+//	                                          dropped before the CSV; moved along with it
 //	inbox/<TICKER>/processed/<sha12>_<name>   handed on (or a duplicate of what was)
 //	inbox/<TICKER>/rejected/<name>            failed validation, with <name>.reason.json beside it
 //	inbox-claims/<TICKER>/<sha256>.json       one per content: written create-if-absent
@@ -68,6 +72,7 @@ func (a *Activities) ScanInbox(ctx context.Context, in pipeline.InboxInput) (pip
 			return out, err
 		}
 		switch f.Note {
+		case noteSidecar:
 		case "handed off":
 			out.HandedOff = append(out.HandedOff, f)
 		case "duplicate":
@@ -104,6 +109,10 @@ func inboxFile(key string) (ticker, name string, ok bool) {
 func (a *Activities) scanOne(ctx context.Context, key, claimant string, target handoff.Target) (pipeline.InboxFile, error) {
 	ticker, name, ok := inboxFile(key)
 	f := pipeline.InboxFile{Key: key, Ticker: ticker}
+	if !ok && isSidecar(key) {
+		f.Note = noteSidecar
+		return f, nil
+	}
 	if !ok {
 		f.Note = "not an inbox/<TICKER>/<name>.csv file"
 		return f, nil
@@ -117,11 +126,20 @@ func (a *Activities) scanOne(ctx context.Context, key, claimant string, target h
 		return f, fmt.Errorf("read %s: %w", key, err)
 	}
 	f.SHA256 = blob.ContentHash(b)
+	format, sidecar, err := a.readSidecar(ctx, key)
+	if err != nil {
+		return f, err
+	}
+	if sidecar.problem != "" {
+		f.Note = sidecar.problem // left in place until the sidecar is fixed
+		return f, nil
+	}
+	d := pipeline.NewData{SHA256: f.SHA256, Format: format, Source: "inbox", Name: name, InboxKey: key}
 	csvKey := pipeline.UploadKey(f.SHA256)
 	if err := a.Store.PutIfAbsent(ctx, csvKey, bytes.NewReader(b)); err != nil && !errors.Is(err, blob.ErrExists) {
 		return f, fmt.Errorf("upload %s: %w", key, err)
 	}
-	claimKey := claimsPrefix + ticker + "/" + f.SHA256 + ".json"
+	claimKey := claimsPrefix + ticker + "/" + d.Identity() + ".json"
 	c, mine, err := a.claim(ctx, claimKey, inboxClaim{Key: key, Claimant: claimant, At: time.Now().UTC()})
 	if err != nil {
 		return f, err
@@ -129,12 +147,12 @@ func (a *Activities) scanOne(ctx context.Context, key, claimant string, target h
 	switch {
 	case c.HandedOff:
 		f.Note = "duplicate"
-		return f, a.moveObject(ctx, key, processedKey(key, f.SHA256), f.SHA256)
+		return f, a.moveProcessed(ctx, key, f.SHA256, sidecar)
 	case !mine:
 		f.Note = "being handed on by another scan (" + c.Claimant + ")"
 		return f, nil
 	}
-	d := pipeline.NewData{CSVKey: csvKey, SHA256: f.SHA256, Source: "inbox", Name: name, InboxKey: key, Arrived: time.Now().UTC()}
+	d.CSVKey, d.Arrived = csvKey, time.Now().UTC()
 	run, err := handoff.ToTicker(ctx, a.Temporal, target, ticker, d)
 	if err != nil {
 		return f, err
@@ -144,7 +162,62 @@ func (a *Activities) scanOne(ctx context.Context, key, claimant string, target h
 		return f, fmt.Errorf("mark %s handed off: %w", claimKey, err)
 	}
 	f.Note = "handed off"
-	return f, a.moveObject(ctx, key, processedKey(key, f.SHA256), f.SHA256)
+	return f, a.moveProcessed(ctx, key, f.SHA256, sidecar)
+}
+
+// noteSidecar marks a format sidecar in a scan's listing (not reported).
+const noteSidecar = "format sidecar"
+
+// sidecarKey is the format sidecar of an inbox CSV: the same name with
+// .json for .csv.
+func sidecarKey(csvKey string) string {
+	return strings.TrimSuffix(csvKey, path.Ext(csvKey)) + ".json"
+}
+
+// isSidecar: key is a .json file directly in inbox/<TICKER>/.
+func isSidecar(key string) bool {
+	rest, found := strings.CutPrefix(key, pipeline.InboxPrefix)
+	return found && strings.Count(rest, "/") == 1 && strings.EqualFold(path.Ext(key), ".json")
+}
+
+// sidecarFile is what a scan found beside a CSV.
+type sidecarFile struct {
+	key     string // "" when there is none
+	sha     string
+	problem string // why it cannot be used, for the scan's listing
+}
+
+// readSidecar reads the CSV's format sidecar, if there is one.
+func (a *Activities) readSidecar(ctx context.Context, csvKey string) (frame.CSVFormat, sidecarFile, error) {
+	var format frame.CSVFormat
+	key := sidecarKey(csvKey)
+	b, err := blob.GetBytes(ctx, a.Store, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return format, sidecarFile{}, nil
+	}
+	if err != nil {
+		return format, sidecarFile{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	s := sidecarFile{key: key, sha: blob.ContentHash(b)}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&format); err != nil {
+		s.problem = fmt.Sprintf("format sidecar %s is not valid JSON of the form {\"columns\":{\"date\":\"Day\"},\"date_format\":\"DD/MM/YYYY\"}: %v", path.Base(key), err)
+	} else if err := format.Validate(); err != nil {
+		s.problem = fmt.Sprintf("format sidecar %s: %v", path.Base(key), err)
+	}
+	return format, s, nil
+}
+
+// moveProcessed moves a handed-on CSV, and its sidecar, to processed/.
+func (a *Activities) moveProcessed(ctx context.Context, key, sha string, sidecar sidecarFile) error {
+	if err := a.moveObject(ctx, key, processedKey(key, sha), sha); err != nil {
+		return err
+	}
+	if sidecar.key == "" {
+		return nil
+	}
+	return a.moveObject(ctx, sidecar.key, processedKey(sidecar.key, sha), sidecar.sha)
 }
 
 // claim takes claimKey for c (create-if-absent). It returns the claim that

@@ -3,7 +3,10 @@ package activities
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
@@ -11,24 +14,32 @@ import (
 	"github.com/finsight/finsight/internal/steps"
 )
 
-// Ingest parses a CSV (Yahoo or Kaggle header, "null" = missing) into an
-// Arrow file at data/raw/<ticker>/<sha256>.arrow. The same bytes always give
-// the same version, stored once.
+// Ingest reads an uploaded price file with frame.ReadCSV (any common
+// export; in.Format names what it cannot detect) into an Arrow file at
+// data/raw/<ticker>/<sha256>.arrow, oldest row first. The same bars always
+// give the same version, stored once: a newest-first copy of a file is the
+// same version as the file. The CSV is streamed from the store, so its
+// size does not bound the worker's memory.
 func (a *Activities) Ingest(ctx context.Context, in steps.IngestInput) (steps.IngestResult, error) {
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
 		return steps.IngestResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
-	csv, err := a.readVerified(ctx, blob.Ref{Key: in.CSVKey})
-	if err != nil {
-		return steps.IngestResult{}, err
+	if err := in.Format.Validate(); err != nil {
+		return steps.IngestResult{}, invalid(steps.ErrInvalidParams, err, "%v", err)
 	}
-	bars, err := frame.ParseCSV(bytes.NewReader(csv), ticker)
+	r, err := a.Store.Get(ctx, in.CSVKey)
 	if err != nil {
-		return steps.IngestResult{}, invalid(steps.ErrInvalidData, err, "parse %s: %v", in.CSVKey, err)
+		return steps.IngestResult{}, storeErr(err, "read %s", in.CSVKey)
 	}
-	if err := checkChronological(bars); err != nil {
+	defer r.Close()
+	bars, read, err := frame.ReadCSV(r, frame.CSVOptions{Ticker: ticker, Format: in.Format})
+	var refused *frame.CSVError
+	switch {
+	case errors.As(err, &refused):
 		return steps.IngestResult{}, invalid(steps.ErrInvalidData, err, "%s: %v", in.CSVKey, err)
+	case err != nil: // the store failed mid-file: retried
+		return steps.IngestResult{}, storeErr(err, "read %s", in.CSVKey)
 	}
 	var buf bytes.Buffer
 	if err := frame.WriteBars(&buf, bars, a.Mem); err != nil {
@@ -39,24 +50,14 @@ func (a *Activities) Ingest(ctx context.Context, in steps.IngestInput) (steps.In
 	if err != nil {
 		return steps.IngestResult{}, err
 	}
+	activity.GetLogger(ctx).Info("ingested", "csv", in.CSVKey, "read", read.Summary())
 	return steps.IngestResult{
 		Raw:       ref,
 		FirstDate: bars.Date[0].Format("2006-01-02"),
 		LastDate:  bars.Date[bars.Len()-1].Format("2006-01-02"),
 		Missing:   countMissing(bars),
+		Read:      read,
 	}, nil
-}
-
-// checkChronological rejects files whose dates go backwards or repeat: a
-// chronological split of such a file would leak the future into training.
-func checkChronological(b *frame.Bars) error {
-	for i := 1; i < b.Len(); i++ {
-		if !b.Date[i].After(b.Date[i-1]) {
-			return fmt.Errorf("row %d: date %s does not follow %s (dates must be strictly increasing)",
-				i+2, b.Date[i].Format("2006-01-02"), b.Date[i-1].Format("2006-01-02"))
-		}
-	}
-	return nil
 }
 
 func countMissing(b *frame.Bars) int {

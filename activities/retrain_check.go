@@ -40,7 +40,7 @@ func (a *Activities) CheckNewData(ctx context.Context, in steps.CheckNewDataInpu
 	out := steps.CheckNewDataResult{}
 	for _, nf := range files {
 		f, b := nf.NewFile, nf.bars
-		o := pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw, Rows: b.Len(),
+		o := pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Raw: f.Raw, Rows: b.Len(), Read: f.Read,
 			First: b.Date[0].Format(frame.DateLayout), Last: b.Date[b.Len()-1].Format(frame.DateLayout)}
 		merged, reason := checkOne(acc, b, schema, trainStats, in.Config)
 		if reason != "" {

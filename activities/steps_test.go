@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,11 +141,11 @@ func TestIngestSameBytesGiveOneVersion(t *testing.T) {
 
 func TestIngestRejectsBadInput(t *testing.T) {
 	h := newHarness(t)
-	backwards := "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-03,1,1,1,1,1,1\n2020-01-02,1,1,1,1,1,1\n"
+	shuffled := "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,1,1,1,1,1,1\n2020-01-06,1,1,1,1,1,1\n2020-01-03,1,1,1,1,1,1\n"
 	var res steps.IngestResult
-	err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: h.upload(backwards)}, &res)
+	err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: h.upload(shuffled)}, &res)
 	assertAppError(t, err, steps.ErrInvalidData)
-	if !strings.Contains(err.Error(), "strictly increasing") {
+	if !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), "line 3") {
 		t.Fatalf("error does not say why: %v", err)
 	}
 	assertAppError(t, h.run(h.acts.Ingest, steps.IngestInput{Ticker: "X", CSVKey: h.upload("Date,Close\n")}, &res), steps.ErrInvalidData)
@@ -340,4 +341,25 @@ func TestReadVerifiedRejectsTamperedObjects(t *testing.T) {
 	}
 	_, err = h.acts.readVerified(ctx, ref)
 	assertAppError(t, err, steps.ErrCorrupt)
+}
+
+// A newest-first copy of a file (how Nasdaq, Alpha Vantage and brokers
+// write them) is the same data version as the file.
+func TestIngestNewestFirstIsTheSameVersion(t *testing.T) {
+	h := newHarness(t)
+	f := readSharedCSV(t, "single", "NFLX.csv")
+	orig := f.header + "\n" + strings.Join(f.rows, "\n") + "\n"
+	rows := slices.Clone(f.rows)
+	slices.Reverse(rows)
+	reversed := f.header + "\n" + strings.Join(rows, "\n") + "\n"
+	var a, b steps.IngestResult
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "NFLX", CSVKey: h.upload(orig)}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run(h.acts.Ingest, steps.IngestInput{Ticker: "NFLX", CSVKey: h.upload(reversed)}, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Raw != b.Raw || a.Raw.Rows != 5189 || a.Read.NewestFirst || !b.Read.NewestFirst {
+		t.Fatalf("original %+v (read %+v), newest-first %+v (read %+v): want one version", a.Raw, a.Read, b.Raw, b.Read)
+	}
 }

@@ -51,8 +51,20 @@ type predictResponse struct {
 	RegistryUnavailable bool `json:"registry_unavailable,omitempty"`
 }
 
-// predict answers the next Open (price units) for the last lookback Opens.
+// predict answers the next Open (price units) for the last lookback Opens
+// of a JSON body, or for every window of a price file (predictUpload).
 func (s *Server) predict(c *gin.Context) {
+	switch kind, params, err := predictBodyKind(c.GetHeader("Content-Type")); {
+	case err != nil:
+		jsonError(c, http.StatusUnsupportedMediaType, err.Error())
+		return
+	case kind == bodyMultipart:
+		s.predictUpload(c, params["boundary"])
+		return
+	case kind == bodyCSV:
+		s.predictCSVBody(c)
+		return
+	}
 	req, err := decodePredict(c.Request.Body)
 	if err != nil {
 		jsonError(c, http.StatusBadRequest, err.Error())
@@ -70,22 +82,9 @@ func (s *Server) predict(c *gin.Context) {
 			return
 		}
 	}
-	m, selection, fromCache, err := s.serving(c.Request.Context(), ticker)
-	if errors.Is(err, registry.ErrNoModel) {
-		jsonError(c, http.StatusNotFound, fmt.Sprintf("no model registered for ticker %s", ticker))
+	m, selection, fromCache, ok := s.servedModel(c, ticker)
+	if !ok {
 		return
-	}
-	if errors.Is(err, blob.ErrUnavailable) { // serving has recorded it
-		s.unavailable(c, err)
-		return
-	}
-	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
-		return
-	}
-	c.Set(logModelVersion, m.version)
-	if fromCache {
-		s.metrics.CacheHit(ticker) // the loaded model answers while the store is out
 	}
 	window, lastOpen, err := prep.RecentWindow(m.transform, req.series(), m.cfg.Lookback)
 	if err != nil {
@@ -103,6 +102,29 @@ func (s *Server) predict(c *gin.Context) {
 	s.metrics.Served(ticker, m.version)
 	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: selection,
 		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y)), RegistryUnavailable: fromCache})
+}
+
+// servedModel returns the model answering ticker's /predict and as what
+// (see serving), or answers the error itself and returns ok false.
+func (s *Server) servedModel(c *gin.Context, ticker string) (m *loadedModel, selection string, fromCache, ok bool) {
+	m, selection, fromCache, err := s.serving(c.Request.Context(), ticker)
+	if errors.Is(err, registry.ErrNoModel) {
+		jsonError(c, http.StatusNotFound, fmt.Sprintf("no model registered for ticker %s", ticker))
+		return nil, "", false, false
+	}
+	if errors.Is(err, blob.ErrUnavailable) { // serving has recorded it
+		s.unavailable(c, err)
+		return nil, "", false, false
+	}
+	if err != nil {
+		jsonError(c, http.StatusInternalServerError, err.Error())
+		return nil, "", false, false
+	}
+	c.Set(logModelVersion, m.version)
+	if fromCache {
+		s.metrics.CacheHit(ticker) // the loaded model answers while the store is out
+	}
+	return m, selection, fromCache, true
 }
 
 func decodePredict(body io.Reader) (predictRequest, error) {

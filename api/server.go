@@ -1,4 +1,5 @@
-// Package api is FinSight's HTTP API (Gin): forecasts from registered models,
+// Package api is FinSight's HTTP API (Gin): forecasts from registered models
+// (for one window of values, or for every window of an uploaded price file),
 // health and readiness, and (when enabled) the Cloud Storage hook that starts
 // inbox scans. Models are loaded from the registry on demand and reloaded
 // when a newer version is registered. While the store is unavailable,

@@ -21,7 +21,12 @@ func predict(args []string, stdout io.Writer, cfg config.Config) error {
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
 	csvPath := fs.String("csv", "", "CSV whose last Opens are sent (required)")
 	n := fs.Int("n", 50, "how many of the last Opens to send")
+	formatFlags := addFormatFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	format, err := formatFlags.parse()
+	if err != nil {
 		return err
 	}
 	t, err := pipeline.NormalizeTicker(*ticker)
@@ -33,9 +38,9 @@ func predict(args []string, stdout io.Writer, cfg config.Config) error {
 		return fmt.Errorf("open csv: %w", err)
 	}
 	defer f.Close()
-	bars, err := frame.ParseCSV(f, t)
+	bars, _, err := frame.ReadCSV(f, frame.CSVOptions{Ticker: t, Format: format})
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s: %w", *csvPath, err)
 	}
 	opens := make([]float64, 0, *n)
 	for i := bars.Len() - 1; i >= 0 && len(opens) < *n; i-- {

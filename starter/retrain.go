@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/handoff"
 	"github.com/finsight/finsight/internal/pipeline"
 )
@@ -29,6 +30,7 @@ type retrainArgs struct {
 	cfg     config.Config
 	ticker  string
 	csv     string
+	format  frame.CSVFormat
 	opts    pipeline.RetrainOptions
 	device  string
 	wait    bool
@@ -43,7 +45,8 @@ func parseRetrainArgs(args []string, cfg config.Config) (retrainArgs, error) {
 	fs := newFlagSet("retrain")
 	a.cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags, uiFlag)...)
 	ticker := fs.String("ticker", "", "ticker symbol (required)")
-	fs.StringVar(&a.csv, "csv", "", "local CSV of the new daily prices, Yahoo or Kaggle header (required)")
+	fs.StringVar(&a.csv, "csv", "", "local CSV of the new daily prices, any common export (required)")
+	formatFlags := addFormatFlags(fs)
 	mode := fs.String("mode", "", "finetune (default: warm start from the base model), full (from scratch) or auto (full when the data drifted)")
 	fs.IntVar(&a.opts.BaseVersion, "base", 0, "the version to retrain from (0: the champion, else the latest)")
 	fs.IntVar(&a.opts.Epochs, "epochs", 0, "training epochs (0: finetune 5, full the base model's)")
@@ -65,6 +68,9 @@ func parseRetrainArgs(args []string, cfg config.Config) (retrainArgs, error) {
 		return retrainArgs{}, err
 	}
 	a.ticker = t
+	if a.format, err = formatFlags.parse(); err != nil {
+		return retrainArgs{}, err
+	}
 	if a.csv == "" {
 		return retrainArgs{}, errors.New("--csv FILE is required")
 	}
@@ -97,12 +103,13 @@ func retrain(ctx context.Context, args []string, stdout io.Writer, cfg config.Co
 	if err != nil {
 		return err
 	}
-	key, sum, err := uploadCSV(ctx, store, a.csv)
+	key, fileSum, err := uploadCSV(ctx, store, a.csv)
 	if err != nil {
 		return err
 	}
-	d := pipeline.NewData{CSVKey: key, SHA256: sum, Source: "starter", Name: filepath.Base(a.csv),
+	d := pipeline.NewData{CSVKey: key, SHA256: fileSum, Format: a.format, Source: "starter", Name: filepath.Base(a.csv),
 		Arrived: time.Now().UTC(), Options: a.opts}
+	sum := d.Identity() // what the ticker's workflow knows the file by
 	c, err := dial(a.cfg)
 	if err != nil {
 		return err

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -20,27 +22,72 @@ type sourceFlags struct {
 	storeCSV *string
 	start    *string
 	end      *string
+	format   formatFlags
 }
 
 func addSourceFlags(fs *flag.FlagSet) sourceFlags {
 	return sourceFlags{
 		kind:     fs.String("source", "csv", "data source: csv (a local file or --store-csv) or yahoo (--start/--end)"),
-		csv:      fs.String("csv", "", "local CSV of daily prices, Yahoo or Kaggle header"),
+		csv:      fs.String("csv", "", "local CSV of daily prices: Yahoo, Kaggle, Nasdaq, Stooq, Alpha Vantage, Investing.com exports and the like"),
 		storeCSV: fs.String("store-csv", "", "key of a CSV already in the blob store (e.g. uploads/<sha>.csv)"),
 		start:    fs.String("start", "", "first day of a Yahoo download (YYYY-MM-DD)"),
 		end:      fs.String("end", "", "last day of a Yahoo download (YYYY-MM-DD, default today)"),
+		format:   addFormatFlags(fs),
 	}
+}
+
+// formatFlags describe a CSV the reader does not recognise by itself.
+type formatFlags struct {
+	columns    *string
+	dateFormat *string
+	decimal    *string
+}
+
+func addFormatFlags(fs *flag.FlagSet) formatFlags {
+	return formatFlags{
+		columns: fs.String("columns", "", "map the CSV's column names when they are not recognised, e.g. date=Day,open=Opening,close=Last "+
+			"(roles: date, open, high, low, close, adj_close, volume, ticker)"),
+		dateFormat: fs.String("date-format", "", "the CSV's date format when it cannot be told from the file, e.g. DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD"),
+		decimal:    fs.String("decimal", "", "the CSV's decimal separator, . or , when it cannot be told from the file (a ; or tab separated file)"),
+	}
+}
+
+// parse checks the flags and returns the format they describe.
+func (f formatFlags) parse() (frame.CSVFormat, error) {
+	cols, err := frame.ParseColumns(*f.columns)
+	if err != nil {
+		return frame.CSVFormat{}, fmt.Errorf("--columns: %w", err)
+	}
+	format := frame.CSVFormat{Columns: cols, DateFormat: strings.TrimSpace(*f.dateFormat), Decimal: strings.TrimSpace(*f.decimal)}
+	if err := format.Validate(); err != nil {
+		return frame.CSVFormat{}, fmt.Errorf("--date-format/--decimal: %w", err)
+	}
+	return format, nil
 }
 
 // resolved is a chosen source: an upload key, or a download range.
 type resolved struct {
 	csvKey   string
+	format   frame.CSVFormat
 	download *pipeline.DownloadSpec
 	label    string // for people
 	idPart   string // short stable part of workflow ids
 }
 
 func (f sourceFlags) resolve(ctx context.Context, store blob.Store) (resolved, error) {
+	format, err := f.format.parse()
+	if err != nil {
+		return resolved{}, err
+	}
+	if !format.IsZero() && *f.kind != "csv" {
+		return resolved{}, errors.New("--columns, --date-format and --decimal describe a CSV: they do not go with --source " + *f.kind)
+	}
+	r, err := f.resolveSource(ctx, store)
+	r.format = format
+	return r, err
+}
+
+func (f sourceFlags) resolveSource(ctx context.Context, store blob.Store) (resolved, error) {
 	switch *f.kind {
 	case "csv":
 		switch {

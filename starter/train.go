@@ -146,7 +146,7 @@ func parseTrain(ctx context.Context, args []string, cfg config.Config) (trainReq
 		return trainRequest{}, err
 	}
 	in := pipeline.TrainingInput{
-		Ticker: t, CSVKey: source.csvKey, Download: source.download, Source: source.label, Lookback: *lookback, Horizon: *horizon,
+		Ticker: t, CSVKey: source.csvKey, Format: source.format, Download: source.download, Source: source.label, Lookback: *lookback, Horizon: *horizon,
 		Model: pipeline.ModelParams{Layers: *layers, Units: *units, Dropout: *dropout, Epochs: *epochs,
 			BatchSize: *batch, LearningRate: *lr, Seed: *seed, ClipNorm: *clip, LRDecay: *decay, Patience: *patience},
 		Clean:     prep.CleanSpec{Missing: *missing, Outliers: prep.OutlierSpec{Method: *outliers, K: *outlierK, Strategy: *outlierAction}},

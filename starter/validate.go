@@ -48,7 +48,7 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, cfg conf
 	defer c.Close()
 	id := fmt.Sprintf("validate-%s-%s-%d", t, source.idPart, time.Now().UnixNano())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.ValidateWorkflow,
-		pipeline.ValidateInput{Ticker: t, CSVKey: source.csvKey, Download: source.download, SearchAttributes: hasSearchAttributes(ctx, c, cfg.Namespace)})
+		pipeline.ValidateInput{Ticker: t, CSVKey: source.csvKey, Format: source.format, Download: source.download, SearchAttributes: hasSearchAttributes(ctx, c, cfg.Namespace)})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", pipeline.ValidateWorkflow, err)
 	}
@@ -70,8 +70,11 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, cfg conf
 		}
 		fmt.Fprintf(stdout, "%-8s %-22s %-10s %-6s %s\n", a.Severity, a.Rule, date, a.Split, a.Detail)
 	}
-	fmt.Fprintf(stdout, "%s: %d rows, %d critical, %d warning, %d info (workflow %s)\n", source.label, res.Raw.Rows,
-		res.Counts["critical"], res.Counts["warning"], res.Counts["info"], run.GetID())
+	if res.Read != "" {
+		fmt.Fprintf(stdout, "%s: %s\n", source.label, res.Read)
+	}
+	fmt.Fprintf(stdout, "%s: %d rows (data version %.12s), %d critical, %d warning, %d info (workflow %s)\n", source.label, res.Raw.Rows,
+		res.Raw.SHA256, res.Counts["critical"], res.Counts["warning"], res.Counts["info"], run.GetID())
 	if res.Counts["critical"] > 0 {
 		return errors.New("critical anomalies found: a training run on this data would stop")
 	}

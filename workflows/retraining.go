@@ -112,7 +112,7 @@ func (r *retrainRun) ingest(ctx workflow.Context, _ *tracker) error {
 	actx := workflow.WithActivityOptions(ctx, ingestOptions())
 	for _, f := range r.in.Files {
 		var got steps.IngestResult
-		err := workflow.ExecuteActivity(actx, steps.Ingest, steps.IngestInput{Ticker: r.ticker, CSVKey: f.CSVKey}).Get(ctx, &got)
+		err := workflow.ExecuteActivity(actx, steps.Ingest, steps.IngestInput{Ticker: r.ticker, CSVKey: f.CSVKey, Format: f.Format}).Get(ctx, &got)
 		if reason, bad := badFile(err); bad {
 			r.out.Files = append(r.out.Files, pipeline.FileOutcome{Name: f.Name, SHA256: f.SHA256, Rejected: true, Reason: reason})
 			continue
@@ -120,7 +120,11 @@ func (r *retrainRun) ingest(ctx workflow.Context, _ *tracker) error {
 		if err != nil {
 			return err
 		}
-		r.ingested = append(r.ingested, steps.NewFile{Name: f.Name, SHA256: f.SHA256, Raw: got.Raw})
+		nf := steps.NewFile{Name: f.Name, SHA256: f.SHA256, Raw: got.Raw}
+		if got.Read.Rows > 0 {
+			nf.Read = got.Read.Summary()
+		}
+		r.ingested = append(r.ingested, nf)
 	}
 	return nil
 }

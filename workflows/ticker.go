@@ -111,24 +111,24 @@ func (q *tickerQueue) drain(ctx workflow.Context, sig workflow.ReceiveChannel) {
 // add queues d unless its content is queued, running or retrained already;
 // a duplicate is recorded as a finished outcome that says so.
 func (q *tickerQueue) add(d pipeline.NewData, now time.Time) {
-	if where := q.seen(d.SHA256); where != "" {
-		q.finish(pipeline.RetrainOutcome{Files: []string{d.SHA256}, Names: []string{d.Name}, Finished: now,
+	if where := q.seen(d.Identity()); where != "" {
+		q.finish(pipeline.RetrainOutcome{Files: []string{d.Identity()}, Names: []string{d.Name}, Finished: now,
 			Error: "duplicate: the same content is " + where})
 		return
 	}
 	q.in.Queue = append(q.in.Queue, d)
 }
 
-// seen says where content sha already is ("" when new).
-func (q *tickerQueue) seen(sha string) string {
+// seen says where content id (NewData.Identity) already is ("" when new).
+func (q *tickerQueue) seen(id string) string {
 	for _, d := range q.in.Queue {
-		if d.SHA256 == sha {
+		if d.Identity() == id {
 			return "queued"
 		}
 	}
 	if q.running != nil {
 		for _, d := range q.running.Files {
-			if d.SHA256 == sha {
+			if d.Identity() == id {
 				return "being retrained by " + q.running.WorkflowID
 			}
 		}
@@ -138,7 +138,7 @@ func (q *tickerQueue) seen(sha string) string {
 			continue // a drop, or a retrain that failed: the content may come again
 		}
 		for _, f := range o.Files {
-			if f == sha {
+			if f == id {
 				return "retrained by " + o.WorkflowID
 			}
 		}
@@ -183,7 +183,7 @@ func (q *tickerQueue) runNext(ctx workflow.Context) {
 	err := workflow.ExecuteChildWorkflow(cctx, pipeline.RetrainingWorkflow, in).Get(ctx, &res)
 	o := pipeline.RetrainOutcome{WorkflowID: id, Finished: workflow.Now(ctx).UTC(), Version: res.ModelVersion, Mode: res.Mode, Promoted: res.Promotion.Promoted}
 	for _, d := range batch {
-		o.Files, o.Names = append(o.Files, d.SHA256), append(o.Names, d.Name)
+		o.Files, o.Names = append(o.Files, d.Identity()), append(o.Names, d.Name)
 	}
 	if err != nil {
 		o.Error = rootMessage(err)
@@ -199,7 +199,7 @@ func (q *tickerQueue) runNext(ctx workflow.Context) {
 func batchWorkflowID(ticker string, batch []pipeline.NewData) string {
 	h := sha256.New()
 	for _, d := range batch {
-		h.Write([]byte(d.SHA256))
+		h.Write([]byte(d.Identity()))
 	}
 	return fmt.Sprintf("%s-%s", pipeline.TickerWorkflowID(ticker), hex.EncodeToString(h.Sum(nil))[:12])
 }

@@ -89,10 +89,15 @@ func (r *trainingRun) ingest(ctx workflow.Context, t *tracker) error {
 	}
 	r.csvKey, t.rec.Data.CSV = csvKey, csvKey
 	frac := prep.Fractions{Train: r.in.Train, Val: r.in.Val, Test: r.in.Test}
-	if r.raw, r.splits, err = ingestAndSplit(ctx, r.ticker, csvKey, frac); err != nil {
+	ingest, splits, err := ingestAndSplit(ctx, steps.IngestInput{Ticker: r.ticker, CSVKey: csvKey, Format: r.in.Format}, frac)
+	if err != nil {
 		return err
 	}
+	r.raw, r.splits = ingest.Raw, splits
 	r.out.Raw, t.rec.Data.Raw = r.raw, r.raw
+	if ingest.Read.Rows > 0 {
+		t.rec.Data.Read = ingest.Read.Summary()
+	}
 	t.rec.Data.Splits = [3]blob.Ref{r.splits.Train, r.splits.Val, r.splits.Test}
 	t.ui.memo(map[string]any{memoDataVersion: dataVersion(r.raw)})
 	return nil

@@ -4,7 +4,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/steps"
@@ -42,12 +41,13 @@ func validateData(ctx workflow.Context, in pipeline.ValidateInput, ticker string
 		return out, err
 	}
 	ui.setStage("ingest")
-	raw, splits, err := ingestAndSplit(ctx, ticker, csvKey, prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test})
+	ingest, splits, err := ingestAndSplit(ctx, steps.IngestInput{Ticker: ticker, CSVKey: csvKey, Format: in.Format},
+		prep.Fractions{Train: in.Train, Val: in.Val, Test: in.Test})
 	if err != nil {
 		return out, err
 	}
-	out.Raw = raw
-	ui.memo(map[string]any{memoDataVersion: dataVersion(raw)})
+	out.Raw, out.Read = ingest.Raw, ingest.Read.Summary()
+	ui.memo(map[string]any{memoDataVersion: dataVersion(ingest.Raw)})
 	ui.setStage("validate")
 	var v steps.ValidateResult
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
@@ -73,16 +73,15 @@ func fetchSource(ctx workflow.Context, ticker, csvKey string, dl *pipeline.Downl
 }
 
 // ingestAndSplit turns an uploaded CSV into raw Arrow bars and splits them.
-func ingestAndSplit(ctx workflow.Context, ticker, csvKey string, frac prep.Fractions) (blob.Ref, steps.Splits, error) {
+func ingestAndSplit(ctx workflow.Context, in steps.IngestInput, frac prep.Fractions) (steps.IngestResult, steps.Splits, error) {
 	var ingest steps.IngestResult
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), steps.Ingest,
-		steps.IngestInput{Ticker: ticker, CSVKey: csvKey}).Get(ctx, &ingest); err != nil {
-		return blob.Ref{}, steps.Splits{}, stepFailed("ingest", err)
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, ingestOptions()), steps.Ingest, in).Get(ctx, &ingest); err != nil {
+		return ingest, steps.Splits{}, stepFailed("ingest", err)
 	}
 	var splits steps.Splits
 	lctx := workflow.WithLocalActivityOptions(ctx, transformOptions())
 	if err := workflow.ExecuteLocalActivity(lctx, steps.Split, steps.SplitInput{Raw: ingest.Raw, Fractions: frac}).Get(ctx, &splits); err != nil {
-		return ingest.Raw, steps.Splits{}, stepFailed("split", err)
+		return ingest, steps.Splits{}, stepFailed("split", err)
 	}
-	return ingest.Raw, splits, nil
+	return ingest, splits, nil
 }

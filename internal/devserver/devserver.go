@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,8 +48,28 @@ func Binary(t testing.TB) string {
 }
 
 // Start runs a dev server with its SQLite file in a temp dir and stops it
-// when the test ends.
+// when the test ends. Ports are picked free and then handed to the CLI, so
+// another process can take one in between (parallel e2e tests do): a start
+// that fails to bind is retried on new ports.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	const attempts = 4
+	for i := 1; ; i++ {
+		s, logText, err := startOnce(t)
+		if err == nil {
+			return s
+		}
+		if i < attempts && strings.Contains(logText, "address already in use") {
+			t.Logf("temporal dev server: port taken (%v), retrying on new ports", err)
+			continue
+		}
+		t.Fatalf("temporal dev server not healthy: %v\n%s", err, logText)
+	}
+}
+
+// startOnce starts one dev server process; on failure it stops the process
+// and returns the server log for the caller to judge.
+func startOnce(t testing.TB) (*Server, string, error) {
 	t.Helper()
 	port, ui := freePort(t), freePort(t)
 	dir := t.TempDir()
@@ -56,25 +77,31 @@ func Start(t testing.TB) *Server {
 		"--ui-port", fmt.Sprint(ui), "--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "error",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=200",
 		"--search-attribute", "Ticker=Keyword", "--search-attribute", "Stage=Keyword", "--search-attribute", "ModelVersion=Int")
-	log, err := os.Create(filepath.Join(dir, "server.log"))
+	logPath := filepath.Join(dir, "server.log")
+	log, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
+		log.Close()
 		t.Fatalf("start temporal dev server: %v", err)
 	}
-	s := &Server{Address: fmt.Sprintf("127.0.0.1:%d", port), UIPort: ui, cmd: cmd}
-	t.Cleanup(func() {
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 		log.Close()
-	})
-	if err := s.waitHealthy(60 * time.Second); err != nil {
-		out, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		t.Fatalf("temporal dev server not healthy: %v\n%s", err, out)
 	}
-	return s
+	s := &Server{Address: fmt.Sprintf("127.0.0.1:%d", port), UIPort: ui, cmd: cmd}
+	if err := s.waitHealthy(60*time.Second, exited); err != nil {
+		stop()
+		out, _ := os.ReadFile(logPath)
+		return nil, string(out), err
+	}
+	t.Cleanup(stop)
+	return s, "", nil
 }
 
 // Client dials the server.
@@ -88,10 +115,15 @@ func (s *Server) Client(t testing.TB) client.Client {
 	return c
 }
 
-func (s *Server) waitHealthy(limit time.Duration) error {
+func (s *Server) waitHealthy(limit time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(limit)
 	var last error
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("server process exited (last health check: %v)", last)
+		default:
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		c, err := client.DialContext(ctx, client.Options{HostPort: s.Address, Logger: quiet{}})
 		if err == nil {

@@ -121,3 +121,15 @@ func (b *Bars) validate() error {
 	}
 	return nil
 }
+
+// reverse turns the rows around in place.
+func (b *Bars) reverse() {
+	for _, col := range [][]float64{b.Open, b.High, b.Low, b.Close, b.AdjClose, b.Volume} {
+		for i, j := 0, len(col)-1; i < j; i, j = i+1, j-1 {
+			col[i], col[j] = col[j], col[i]
+		}
+	}
+	for i, j := 0, len(b.Date)-1; i < j; i, j = i+1, j-1 {
+		b.Date[i], b.Date[j] = b.Date[j], b.Date[i]
+	}
+}

@@ -1,193 +1,154 @@
 package frame
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
-	"time"
 )
 
-// DateLayout is the date format of bar CSVs.
+// DateLayout is the date format of bar CSVs FinSight writes.
 const DateLayout = "2006-01-02"
 
-// expectedRows preallocates for about 40 years of trading days, so typical
-// files parse without growing the slices.
-const expectedRows = 10240
+// DefaultMaxLineBytes bounds one line of a price file: a daily bar is under
+// 200 bytes, so a longer line is junk and is refused before the rest of the
+// file is read.
+const DefaultMaxLineBytes = 64 << 10
 
-// columnRole maps a lower-cased header name of the supported formats to its
-// column role, or "" for unknown columns. Yahoo:
-// Date,Open,High,Low,Close,Adj Close,Volume. Kaggle:
-// date,open,high,low,close,volume,Name.
-func columnRole(header string) string {
-	switch header {
-	case "date", "open", "high", "low", "close", "volume", "name":
-		return header
-	case "adj close", "adj_close", "adjclose":
-		return "adj_close"
+// maxFieldBytes bounds one field (a header name or a value).
+const maxFieldBytes = 1 << 10
+
+// CSVOptions tells ReadCSV what it cannot work out from the file itself.
+type CSVOptions struct {
+	// Ticker keeps the rows of this ticker when the file has a ticker
+	// column (Kaggle's Name, Symbol, Stooq's <TICKER>), which may hold
+	// several; "" takes the file's only ticker.
+	Ticker string
+	Format CSVFormat
+	// MaxLineBytes bounds a line (DefaultMaxLineBytes when 0).
+	MaxLineBytes int
+}
+
+// CSVFormat is what a person says about a file whose shape the reader does
+// not recognise: starter --columns/--date-format, the columns and
+// date_format form fields of a /predict upload, or a JSON sidecar beside an
+// inbox file. The zero value detects everything.
+type CSVFormat struct {
+	Columns    ColumnNames `json:"columns,omitempty"`
+	DateFormat string      `json:"date_format,omitempty"` // e.g. DD/MM/YYYY; "" detects
+	// Decimal is the decimal separator, "." or ","; "" detects it (a
+	// comma-separated file has ".").
+	Decimal string `json:"decimal,omitempty"`
+}
+
+// ColumnNames names the header of each column role; "" leaves the role to
+// detection.
+type ColumnNames struct {
+	Date     string `json:"date,omitempty"`
+	Open     string `json:"open,omitempty"`
+	High     string `json:"high,omitempty"`
+	Low      string `json:"low,omitempty"`
+	Close    string `json:"close,omitempty"`
+	AdjClose string `json:"adj_close,omitempty"`
+	Volume   string `json:"volume,omitempty"`
+	Ticker   string `json:"ticker,omitempty"`
+}
+
+// IsZero reports whether f leaves everything to detection.
+func (f CSVFormat) IsZero() bool { return f == CSVFormat{} }
+
+// Validate checks the date format and column names before any file is read.
+func (f CSVFormat) Validate() error {
+	if f.DateFormat != "" {
+		if _, err := compileDateFormat(f.DateFormat); err != nil {
+			return err
+		}
 	}
-	return ""
+	if f.Decimal != "" && f.Decimal != "." && f.Decimal != "," {
+		return fmt.Errorf("decimal separator %q: want . or ,", f.Decimal)
+	}
+	for _, rc := range f.Columns.byRole() {
+		if strings.TrimSpace(rc.name) != rc.name || len(rc.name) > maxFieldBytes {
+			return fmt.Errorf("column name %q for %s: no leading or trailing spaces, at most %d bytes", rc.name, roleNames[rc.role], maxFieldBytes)
+		}
+	}
+	return nil
 }
 
-// csvLayout holds the column index of each role; -1 when absent.
-type csvLayout struct {
-	date, open, high, low, close, adjClose, volume, name int
+// String writes f the way ParseColumns and --date-format read it.
+func (f CSVFormat) String() string {
+	var parts []string
+	if c := f.Columns.String(); c != "" {
+		parts = append(parts, "columns "+c)
+	}
+	if f.DateFormat != "" {
+		parts = append(parts, "date format "+f.DateFormat)
+	}
+	if f.Decimal != "" {
+		parts = append(parts, "decimal "+f.Decimal)
+	}
+	return strings.Join(parts, ", ")
 }
 
-// ParseCSV reads daily bars from a Yahoo or Kaggle CSV. Header names match
-// case-insensitively in any order. Empty fields and "null" are missing
-// values (NaN). If ticker is empty it is taken from the Name column (and
-// stays empty without one); rows whose Name differs from the ticker are an
-// error.
+// CSVReport says how a file was read, for run records and answers.
+type CSVReport struct {
+	Source       string `json:"source"`    // yahoo, kaggle, nasdaq, stooq, alphavantage, investing, mapped or generic
+	Delimiter    string `json:"delimiter"` // ",", ";", "\t" or "|"
+	DecimalComma bool   `json:"decimal_comma,omitempty"`
+	DateFormat   string `json:"date_format"` // as --date-format spells it
+	// NewestFirst: the rows ran newest-first and were sorted ascending.
+	NewestFirst bool `json:"newest_first,omitempty"`
+	Rows        int  `json:"rows"`
+	// OtherTickerRows counts rows of other tickers that were left out.
+	OtherTickerRows int `json:"other_ticker_rows,omitempty"`
+	// SkippedPreamble counts lines above the header (a title) left out.
+	SkippedPreamble int `json:"skipped_preamble,omitempty"`
+}
+
+// Summary is one line saying how the file was read.
+func (r CSVReport) Summary() string {
+	delim := map[string]string{",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}[r.Delimiter]
+	s := fmt.Sprintf("read %d rows as a %s file (%s-separated", r.Rows, r.Source, delim)
+	if r.DecimalComma {
+		s += ", decimal commas"
+	}
+	s += ", dates " + r.DateFormat + ")"
+	if r.NewestFirst {
+		s += "; its rows ran newest-first and were sorted oldest-first"
+	}
+	if r.OtherTickerRows > 0 {
+		s += fmt.Sprintf("; %d rows of other tickers left out", r.OtherTickerRows)
+	}
+	if r.SkippedPreamble > 0 {
+		s += fmt.Sprintf("; %d lines above the header left out", r.SkippedPreamble)
+	}
+	return s
+}
+
+// ParseCSV reads daily bars with everything detected; see ReadCSV.
 func ParseCSV(r io.Reader, ticker string) (*Bars, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, errors.New("parse csv: empty file")
-	}
+	b, _, err := ReadCSV(r, CSVOptions{Ticker: ticker})
+	return b, err
+}
+
+// ReadCSV reads one ticker's daily bars from the price files people have:
+// Yahoo, Kaggle, Nasdaq, Stooq, Alpha Vantage and Investing.com exports and
+// anything else whose columns opts.Format names. It detects the delimiter
+// (, ; tab |), a UTF-8 BOM, CRLF, quoted fields, decimal commas and
+// thousands separators (where the delimiter makes them unambiguous),
+// currency symbols and the date format (ISO, MM/DD/YYYY, DD/MM/YYYY,
+// DD.MM.YYYY, YYYYMMDD, month names; a time of day is dropped). A day/month
+// order the file does not settle is refused, not guessed. Newest-first
+// files come back oldest-first. Empty fields, null, NaN, N/A and - are
+// missing values (NaN).
+//
+// It streams: memory is bounded by the kept rows, not the file, and a line
+// over opts.MaxLineBytes is refused without reading further. Every refusal
+// is a *CSVError naming the line, the column, the value, what was expected
+// and how to fix it.
+func ReadCSV(r io.Reader, opts CSVOptions) (*Bars, CSVReport, error) {
+	rd, err := newCSVReader(r, opts)
 	if err != nil {
-		return nil, fmt.Errorf("parse csv header: %w", err)
+		return nil, CSVReport{}, err
 	}
-	layout, err := parseHeader(header)
-	if err != nil {
-		return nil, err
-	}
-	b := NewBars(ticker, expectedRows)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("parse csv: %w", err)
-		}
-		line, _ := cr.FieldPos(0)
-		if err := layout.appendRow(b, rec); err != nil {
-			return nil, fmt.Errorf("parse csv line %d: %w", line, err)
-		}
-	}
-	if b.Len() == 0 {
-		return nil, errors.New("parse csv: no rows after the header")
-	}
-	return b, nil
-}
-
-func parseHeader(header []string) (csvLayout, error) {
-	idx := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if role := columnRole(h); role != "" {
-			idx[role] = i
-		}
-	}
-	for _, role := range []string{"date", "open", "high", "low", "close", "volume"} {
-		if _, ok := idx[role]; !ok {
-			return csvLayout{}, fmt.Errorf("parse csv line 1: missing required column %q in header %q", role, strings.Join(header, ","))
-		}
-	}
-	at := func(role string) int {
-		if i, ok := idx[role]; ok {
-			return i
-		}
-		return -1
-	}
-	return csvLayout{
-		date: at("date"), open: at("open"), high: at("high"), low: at("low"),
-		close: at("close"), adjClose: at("adj_close"), volume: at("volume"), name: at("name"),
-	}, nil
-}
-
-// appendRow parses one record and appends it to b.
-func (l csvLayout) appendRow(b *Bars, rec []string) error {
-	if err := l.checkTicker(b, rec); err != nil {
-		return err
-	}
-	date, err := parseDate(strings.TrimSpace(rec[l.date]))
-	if err != nil {
-		return fmt.Errorf("date %q: want YYYY-MM-DD", rec[l.date])
-	}
-	var v [5]float64
-	for i, col := range [5]int{l.open, l.high, l.low, l.close, l.volume} {
-		if v[i], err = parseValue(rec[col]); err != nil {
-			return err
-		}
-	}
-	adj := v[3]
-	if l.adjClose >= 0 {
-		if adj, err = parseValue(rec[l.adjClose]); err != nil {
-			return err
-		}
-	}
-	b.Date = append(b.Date, date)
-	b.Open = append(b.Open, v[0])
-	b.High = append(b.High, v[1])
-	b.Low = append(b.Low, v[2])
-	b.Close = append(b.Close, v[3])
-	b.AdjClose = append(b.AdjClose, adj)
-	b.Volume = append(b.Volume, v[4])
-	return nil
-}
-
-// checkTicker takes the ticker from the Name column when b has none, and
-// rejects rows of another ticker.
-func (l csvLayout) checkTicker(b *Bars, rec []string) error {
-	if l.name < 0 {
-		return nil
-	}
-	name := strings.TrimSpace(rec[l.name])
-	switch {
-	case b.Ticker == "":
-		if name == "" {
-			return errors.New("empty Name and no ticker given")
-		}
-		b.Ticker = name
-	case !strings.EqualFold(name, b.Ticker):
-		return fmt.Errorf("name column %q differs from ticker %q", name, b.Ticker)
-	}
-	return nil
-}
-
-// parseValue parses a number; "" and "null" are missing (NaN).
-func parseValue(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.EqualFold(s, "null") {
-		return math.NaN(), nil
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("number %q: %w", s, err)
-	}
-	return v, nil
-}
-
-// parseDate reads YYYY-MM-DD as UTC midnight. Plain digit dates take a fast
-// path (time.Parse was a tenth of parsing time); anything else, and any
-// impossible date, goes through time.Parse for its checks and errors.
-func parseDate(s string) (time.Time, error) {
-	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
-		y, ok1 := digits(s[0:4])
-		m, ok2 := digits(s[5:7])
-		d, ok3 := digits(s[8:10])
-		if ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 && d <= 28 {
-			return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), nil
-		}
-	}
-	return time.Parse(DateLayout, s)
-}
-
-func digits(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	return rd.readAll()
 }

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"errors"
 	"github.com/finsight/finsight/internal/sharedtest"
 	"math"
 	"os"
@@ -88,9 +89,9 @@ func TestParseCSVErrors(t *testing.T) {
 		name, in, ticker string
 		want             []string // substrings of the error
 	}{
-		{"empty file", "", "A", []string{"empty file"}},
-		{"header only", yahoo, "A", []string{"no rows"}},
-		{"missing column", "Date,Open,High,Low,Adj Close,Volume\n2020-01-01,1,1,1,1,1\n", "A", []string{"line 1", `"close"`}},
+		{"empty file", "", "A", []string{"line 1", "empty"}},
+		{"header only", yahoo, "A", []string{"line 2", "none"}},
+		{"missing column", "Date,Open,High,Low,Adj Close,Volume\n2020-01-01,1,1,1,1,1\n", "A", []string{"line 1", `column "close"`, "--columns close="}},
 		{"bad number", yahoo + "2020-01-02,1,1,1,1,1,1\n2020-01-03,1,abc,1,1,1,1\n", "A", []string{"line 3", `"abc"`}},
 		{"bad date", yahoo + "2020-01-02,1,1,1,1,1,1\n2020-01-02,1,1,1,1,1,1\n02/01/2020,1,1,1,1,1,1\n", "A", []string{"line 4", `"02/01/2020"`}},
 		{"wrong field count", yahoo + "2020-01-02,1,1,1\n", "A", []string{"line 2"}},
@@ -160,5 +161,24 @@ func TestSliceCopies(t *testing.T) {
 	s.Open[0] = 99
 	if b.Open[1] != 2 {
 		t.Fatal("Slice shares memory with the original")
+	}
+}
+
+// A semicolon file whose every number reads either way (27.350: 27.35 or
+// 27350) is refused with how to choose, and read right once chosen. The
+// rows are AAPL's of 2013-02-08 and -11 (sp500_5yr) at three decimals.
+func TestReadCSVAmbiguousDecimalIsRefused(t *testing.T) {
+	in := "Date;Open;High;Low;Close;Volume\n2013-02-08;67.714;68.401;66.893;67.854;158168416\n2013-02-11;68.071;69.277;67.607;68.561;129029425\n"
+	_, _, err := ReadCSV(strings.NewReader(in), CSVOptions{Ticker: "AAPL"})
+	var ce *CSVError
+	if !errors.As(err, &ce) || ce.Line != 2 || ce.Column != "Open" || !strings.Contains(err.Error(), "--decimal") {
+		t.Fatalf("error %v: want line 2, column Open, and how to choose", err)
+	}
+	b, rep, err := ReadCSV(strings.NewReader(in), CSVOptions{Ticker: "AAPL", Format: CSVFormat{Decimal: "."}})
+	if err != nil || b.Open[0] != 67.714 || b.Volume[1] != 129029425 || rep.DecimalComma {
+		t.Fatalf("with --decimal .: %v, opens %v", err, b)
+	}
+	if err := (CSVFormat{Decimal: ";"}).Validate(); err == nil {
+		t.Fatal("decimal ; accepted")
 	}
 }

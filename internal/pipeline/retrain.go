@@ -1,11 +1,14 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/validate"
@@ -78,18 +81,35 @@ func ParseMode(s string) (string, error) {
 }
 
 // NewData is one new file for a ticker: an upload in the store and where it
-// came from. Its SHA256 (of the CSV's bytes) identifies it: the same bytes
-// are retrained once.
+// came from. Its Identity (the SHA256 of the CSV's bytes, with its format
+// when one is given) identifies it: the same content is retrained once.
 type NewData struct {
-	CSVKey   string    `json:"csv_key"` // uploads/<sha256>.csv
-	SHA256   string    `json:"sha256"`
-	Source   string    `json:"source"`              // "starter", "inbox", "hook", "refresh:yahoo"
-	Name     string    `json:"name,omitempty"`      // the file's name as dropped or given
-	InboxKey string    `json:"inbox_key,omitempty"` // where the file sits in the inbox (moved to rejected/ if it fails)
-	Arrived  time.Time `json:"arrived"`
+	CSVKey   string          `json:"csv_key"` // uploads/<sha256>.csv
+	SHA256   string          `json:"sha256"`
+	Format   frame.CSVFormat `json:"format,omitzero"`     // the file's columns and date format, when not detected
+	Source   string          `json:"source"`              // "starter", "inbox", "hook", "refresh:yahoo"
+	Name     string          `json:"name,omitempty"`      // the file's name as dropped or given
+	InboxKey string          `json:"inbox_key,omitempty"` // where the file sits in the inbox (moved to rejected/ if it fails)
+	Arrived  time.Time       `json:"arrived"`
 	// Options a starter may attach; the batch a file joins runs with the
 	// options of its newest file that set them.
 	Options RetrainOptions `json:"options"`
+}
+
+// Identity is what makes d the same content as another file: the CSV's
+// SHA256, and its format when one was given (the same bytes read with
+// other columns or another date format are other data).
+func (d NewData) Identity() string {
+	if d.Format.IsZero() {
+		return d.SHA256
+	}
+	return FormatIdentity(d.SHA256, d.Format)
+}
+
+// FormatIdentity is the identity of a CSV's content read with format f.
+func FormatIdentity(sha string, f frame.CSVFormat) string {
+	sum := sha256.Sum256([]byte(sha + "\n" + f.String()))
+	return hex.EncodeToString(sum[:])
 }
 
 // RetrainOptions are the knobs of one retrain; zero values take defaults.
@@ -186,6 +206,7 @@ type FileOutcome struct {
 	NewRows  int      `json:"new_rows"` // rows for days the base did not have
 	First    string   `json:"first_date,omitempty"`
 	Last     string   `json:"last_date,omitempty"`
+	Read     string   `json:"read,omitempty"` // how the file was read
 	Rejected bool     `json:"rejected"`
 	Reason   string   `json:"reason,omitempty"`
 	Moved    string   `json:"moved_to,omitempty"` // rejected/ key, for inbox files
@@ -261,7 +282,7 @@ type TickerInput struct {
 // RetrainOutcome is one finished retrain, as the status query lists it.
 type RetrainOutcome struct {
 	WorkflowID string    `json:"workflow_id"` // the child RetrainingPipeline
-	Files      []string  `json:"files"`       // SHA256 of each file in the batch
+	Files      []string  `json:"files"`       // Identity (the SHA256, with the format when given) of each file
 	Names      []string  `json:"names"`
 	Finished   time.Time `json:"finished"`
 	Version    int       `json:"version,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/validate"
@@ -50,6 +51,7 @@ func DefaultModelParams() ModelParams {
 type TrainingInput struct {
 	Ticker    string             `json:"ticker"`
 	CSVKey    string             `json:"csv_key"`            // an uploaded CSV in the blob store
+	Format    frame.CSVFormat    `json:"format,omitzero"`    // the CSV's columns and date format, when not detected
 	Source    string             `json:"source"`             // where the CSV came from, for people
 	Download  *DownloadSpec      `json:"download,omitempty"` // fetch from Yahoo Finance instead of CSVKey
 	Train     float64            `json:"train_fraction"`
@@ -87,6 +89,7 @@ type Anomaly struct {
 type ValidateInput struct {
 	Ticker   string          `json:"ticker"`
 	CSVKey   string          `json:"csv_key"`
+	Format   frame.CSVFormat `json:"format,omitzero"`
 	Download *DownloadSpec   `json:"download,omitempty"`
 	Train    float64         `json:"train_fraction"`
 	Val      float64         `json:"val_fraction"`
@@ -101,6 +104,7 @@ type ValidateInput struct {
 type ValidateResult struct {
 	Ticker    string         `json:"ticker"`
 	Raw       blob.Ref       `json:"raw"`
+	Read      string         `json:"read,omitempty"` // how the CSV was read
 	Schema    blob.Ref       `json:"schema"`
 	Stats     [3]blob.Ref    `json:"stats"`
 	Anomalies []Anomaly      `json:"anomalies"` // the first few, critical first

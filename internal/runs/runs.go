@@ -68,7 +68,10 @@ type Final struct {
 
 // Data lists the versions a run read and wrote (lineage).
 type Data struct {
-	CSV     string      `json:"csv"`
+	CSV string `json:"csv"`
+	// Read says how the CSV was read: its source, delimiter and date
+	// format, and whether newest-first rows were sorted.
+	Read    string      `json:"read,omitempty"`
 	Raw     blob.Ref    `json:"raw"`
 	Splits  [3]blob.Ref `json:"splits"`  // train, val, test as split
 	Cleaned [3]blob.Ref `json:"cleaned"` // after cleaning

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/validate"
@@ -11,6 +12,9 @@ import (
 type IngestInput struct {
 	Ticker string `json:"ticker"`
 	CSVKey string `json:"csv_key"`
+	// Format names the columns and date format of a file the reader does
+	// not recognise (zero: detect).
+	Format frame.CSVFormat `json:"format,omitzero"`
 }
 
 // IngestResult references the raw bars as Arrow, versioned by content.
@@ -19,6 +23,9 @@ type IngestResult struct {
 	FirstDate string   `json:"first_date"`
 	LastDate  string   `json:"last_date"`
 	Missing   int      `json:"missing"` // missing values in the file
+	// Read says how the file was read (its source, delimiter, date format,
+	// whether its rows were sorted oldest-first).
+	Read frame.CSVReport `json:"read"`
 }
 
 // DownloadInput names a ticker's daily history to fetch.

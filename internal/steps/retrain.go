@@ -17,6 +17,7 @@ type NewFile struct {
 	Name   string   `json:"name"`
 	SHA256 string   `json:"sha256"`
 	Raw    blob.Ref `json:"raw"`
+	Read   string   `json:"read,omitempty"` // how the file was read (frame.CSVReport.Summary)
 }
 
 // CheckNewDataInput is the base model and the new files to check against it.
