@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv
+.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv bench-serve
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI and workflowcheck (.tools/bin)
 	@scripts/deps.sh
@@ -49,6 +49,9 @@ clean: down
 
 bench-train: deps ## gotch vs PyTorch (Debian python3-torch 1.13) on 2×LSTM(64), seq 50, batch 64, 1 thread
 	@scripts/bench-train.sh
+
+bench-serve: deps ## POST /predict under wrk -t2 -c16 -d10s: the API (NFLX champion) vs Flask + PyTorch (Debian python3-flask, python3-torch); last line ratio=N
+	@scripts/benchserve/run.sh
 
 bench-memory: deps ## resident memory every 5 epochs of a 45-epoch NFLX training (flat = no tensor leak)
 	@go run ./scripts/benchtrain -memory-csv $(abspath ../shared/data/single/NFLX.csv) -epochs $${EPOCHS_MEMORY:-45} -threads 1

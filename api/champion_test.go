@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/finsight/finsight/api"
 	"github.com/finsight/finsight/internal/registry"
 )
 
+// The manifest is checked on every request here (WithManifestRefresh(0)),
+// so each move is served by the next request;
+// TestPromotionIsServedWithinTwoSeconds times the default.
 func TestPredictServesTheChampionNotTheLatest(t *testing.T) {
-	h, store, weights1 := newServer(t) // v1
+	h, store, weights1 := newServer(t, api.WithManifestRefresh(0)) // v1
 	registerModel(t, store, "NFLX", "r2", 2)
 	reg := registry.Registry{Store: store}
 	if _, err := reg.SetAlias(context.Background(), "NFLX", registry.Champion, 1, "test", false, "r1"); err != nil {

@@ -84,8 +84,12 @@ func TestMetricsAndRequestLogAfterKnownTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	registerModel(t, store, "NFLX", "r1", 1)
+	promote(t, store, "NFLX", 1)
 	var logs bytes.Buffer
-	srv := api.New(store, gotch.CPU, api.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	// Every request checks the manifest, so the promotion of v2 below is
+	// served by the next request.
+	srv := api.New(store, gotch.CPU, api.WithManifestRefresh(0),
+		api.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
@@ -132,8 +136,9 @@ func TestMetricsAndRequestLogAfterKnownTraffic(t *testing.T) {
 		}
 	}
 
-	// A newer version: loaded once, then served and reported.
+	// A new champion: loaded once, then served and reported.
 	registerModel(t, store, "NFLX", "r2", 2)
+	promote(t, store, "NFLX", 2)
 	if code := post(t, hs.URL+"/predict", good); code != http.StatusOK {
 		t.Fatalf("POST /predict after v2: %d", code)
 	}

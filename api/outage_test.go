@@ -28,8 +28,9 @@ const answerBound = 20 * time.Second
 
 var outageModes = []blobtest.Mode{blobtest.Hang, blobtest.Refuse}
 
-// newOutageServer serves NFLX v1 and AAPL v1 from a local store behind an
-// Outage and deadlines of storeDeadline, as blob.Open gives it.
+// newOutageServer serves NFLX v1 and AAPL v1, each its ticker's champion,
+// from a local store behind an Outage and deadlines of storeDeadline, as
+// blob.Open gives it.
 func newOutageServer(t *testing.T, opts ...api.Option) (*api.Server, *blobtest.Outage) {
 	t.Helper()
 	local, err := blob.NewLocal(t.TempDir())
@@ -38,6 +39,8 @@ func newOutageServer(t *testing.T, opts ...api.Option) (*api.Server, *blobtest.O
 	}
 	registerModel(t, local, "NFLX", "r1", 1)
 	registerModel(t, local, "AAPL", "r2", 2)
+	promote(t, local, "NFLX", 1)
+	promote(t, local, "AAPL", 1)
 	o := blobtest.NewOutage(local)
 	t.Cleanup(o.Up) // releases anything still hanging
 	srv := api.New(blob.WithDeadlines(o, storeDeadline), gotch.CPU, opts...)
@@ -91,8 +94,10 @@ func decodePrediction(t *testing.T, rec *httptest.ResponseRecorder) predictAnswe
 }
 
 // TestPredictServesLoadedModelsDuringStoreOutage: a ticker whose model is
-// loaded keeps getting the same answers while the store hangs or refuses;
-// one never loaded gets 503 with Retry-After, not a hang, 404 or 500.
+// loaded keeps getting the same answers while the store hangs or refuses,
+// marked registry_unavailable once the manifest's check (at most a refresh
+// interval away) has met the outage; one never loaded gets 503 with
+// Retry-After, not a hang, 404 or 500.
 func TestPredictServesLoadedModelsDuringStoreOutage(t *testing.T) {
 	for _, mode := range outageModes {
 		t.Run(mode.String(), func(t *testing.T) {
@@ -104,6 +109,22 @@ func TestPredictServesLoadedModelsDuringStoreOutage(t *testing.T) {
 				t.Fatal("registry_unavailable set while the store is up")
 			}
 			o.Down(mode)
+			// Until the manifest's next check meets the outage, the answers
+			// come from memory unmarked: nothing has read the store.
+			noticed := time.Now().Add(api.DefaultManifestRefresh + 3*time.Second)
+			for {
+				p := decodePrediction(t, doWithin(t, h, http.MethodPost, "/predict", body))
+				if p.ModelVersion != before.ModelVersion || p.Selection != before.Selection || p.Prediction != before.Prediction {
+					t.Fatalf("during the outage: %+v, want %+v", p.prediction, before.prediction)
+				}
+				if p.RegistryUnavailable {
+					break
+				}
+				if time.Now().After(noticed) {
+					t.Fatal("registry_unavailable never set: the manifest check did not meet the outage")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			for i := range 3 {
 				p := decodePrediction(t, doWithin(t, h, http.MethodPost, "/predict", body))
 				if p.ModelVersion != before.ModelVersion || p.Selection != before.Selection || p.Prediction != before.Prediction {

@@ -7,20 +7,21 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
-	"github.com/finsight/finsight/internal/registry"
 )
 
+// maxPredictBody bounds a JSON /predict body; past it the answer is 413.
 const maxPredictBody = 1 << 20
 
-type predictRequest struct {
-	Ticker   string    `json:"ticker"`
+// windowValues are one window of prices, oldest first: the Opens, and the
+// other columns for models that use them.
+type windowValues struct {
 	Open     []float64 `json:"open"`
 	High     []float64 `json:"high,omitempty"` // only for models that use them
 	Low      []float64 `json:"low,omitempty"`
@@ -29,10 +30,10 @@ type predictRequest struct {
 	Volume   []float64 `json:"volume,omitempty"`
 }
 
-// series maps feature names to the values the request gave.
-func (r predictRequest) series() map[string][]float64 {
-	m := map[string][]float64{"open": r.Open}
-	for name, vs := range map[string][]float64{"high": r.High, "low": r.Low, "close": r.Close, "adj_close": r.AdjClose, "volume": r.Volume} {
+// series maps feature names to the values given.
+func (w windowValues) series() map[string][]float64 {
+	m := map[string][]float64{"open": w.Open}
+	for name, vs := range map[string][]float64{"high": w.High, "low": w.Low, "close": w.Close, "adj_close": w.AdjClose, "volume": w.Volume} {
 		if vs != nil {
 			m[name] = vs
 		}
@@ -40,19 +41,36 @@ func (r predictRequest) series() map[string][]float64 {
 	return m
 }
 
+// given reports whether any values were given.
+func (w windowValues) given() bool {
+	return w.Open != nil || w.High != nil || w.Low != nil || w.Close != nil || w.AdjClose != nil || w.Volume != nil
+}
+
+// predictRequest is a JSON /predict body: one window of values, or a batch
+// of windows (predictWindows).
+type predictRequest struct {
+	Ticker string `json:"ticker"`
+	windowValues
+	Windows []json.RawMessage `json:"windows,omitempty"`
+}
+
 type predictResponse struct {
-	Ticker       string  `json:"ticker"`
-	ModelVersion int     `json:"model_version"`
-	Selection    string  `json:"selection"` // which registry entry answered: champion, or latest when there is none
-	HorizonDays  int     `json:"horizon_days"`
-	Prediction   float64 `json:"prediction"`
-	// RegistryUnavailable is set when the store could not be read and the
-	// model loaded before answered, as the registry last named it.
+	Ticker       string `json:"ticker"`
+	ModelVersion int    `json:"model_version"` // 0 for the naive forecast
+	Selection    string `json:"selection"`     // what answered: champion, naive, version, or the alias asked for
+	// Reason says why the naive forecast answered.
+	Reason      string  `json:"reason,omitempty"`
+	HorizonDays int     `json:"horizon_days"`
+	Prediction  float64 `json:"prediction"`
+	// RegistryUnavailable is set when the store could not be read and what
+	// was read before answered: the registry as it last named the model, and
+	// the model loaded before.
 	RegistryUnavailable bool `json:"registry_unavailable,omitempty"`
 }
 
 // predict answers the next Open (price units) for the last lookback Opens
-// of a JSON body, or for every window of a price file (predictUpload).
+// of a JSON body, for each window of a JSON batch (predictWindows), or for
+// every window of a price file (predictUpload).
 func (s *Server) predict(c *gin.Context) {
 	switch kind, params, err := predictBodyKind(c.GetHeader("Content-Type")); {
 	case err != nil:
@@ -65,9 +83,9 @@ func (s *Server) predict(c *gin.Context) {
 		s.predictCSVBody(c)
 		return
 	}
-	req, err := decodePredict(c.Request.Body)
+	req, status, err := decodePredict(c)
 	if err != nil {
-		jsonError(c, http.StatusBadRequest, err.Error())
+		jsonError(c, status, err.Error())
 		return
 	}
 	ticker, err := pipeline.NormalizeTicker(req.Ticker)
@@ -76,14 +94,39 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	c.Set(logTicker, ticker)
+	if req.Windows != nil {
+		if req.given() {
+			jsonError(c, http.StatusBadRequest, "give open (one window of values) or windows (a batch of them), not both")
+			return
+		}
+		s.predictWindows(c, ticker, req.Windows)
+		return
+	}
+	if len(req.Open) == 0 {
+		jsonError(c, http.StatusBadRequest, "open must be a non-empty list of values, oldest first (or send windows: a list of windows, for a batch)")
+		return
+	}
 	for name, vs := range req.series() {
 		if err := checkValues(name, vs); err != nil {
 			jsonError(c, http.StatusBadRequest, err.Error())
 			return
 		}
 	}
-	m, selection, fromCache, ok := s.servedModel(c, ticker)
+	ch, ask, ok := s.choose(c, ticker)
 	if !ok {
+		return
+	}
+	answer := predictResponse{Ticker: ticker, ModelVersion: ch.version(), Selection: ch.selection, Reason: ch.reason,
+		HorizonDays: ch.horizon, RegistryUnavailable: ch.stale}
+	m := ch.model
+	if m == nil {
+		if len(req.Open) < ch.lookback {
+			jsonError(c, http.StatusBadRequest, naiveTooShort(len(req.Open), ch))
+			return
+		}
+		answer.Prediction = req.Open[len(req.Open)-1]
+		s.served(ticker, ch, ask)
+		c.JSON(http.StatusOK, answer)
 		return
 	}
 	window, lastOpen, err := prep.RecentWindow(m.transform, req.series(), m.cfg.Lookback)
@@ -93,52 +136,58 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	start := time.Now()
-	y, err := m.predict(window)
+	y, err := m.predictContext(c.Request.Context(), window)
 	s.metrics.Forecast(time.Since(start))
+	if err != nil && c.Request.Context().Err() != nil {
+		jsonError(c, http.StatusServiceUnavailable, fmt.Sprintf("the request ended before its window was predicted: %v", err))
+		return
+	}
 	if err != nil {
 		jsonError(c, http.StatusInternalServerError, err.Error())
 		return
 	}
-	s.metrics.Served(ticker, m.version)
-	c.JSON(http.StatusOK, predictResponse{Ticker: ticker, ModelVersion: m.version, Selection: selection,
-		HorizonDays: m.cfg.Horizon, Prediction: m.transform.Price(lastOpen, float64(y)), RegistryUnavailable: fromCache})
+	s.served(ticker, ch, ask)
+	answer.Prediction = m.transform.Price(lastOpen, float64(y))
+	c.JSON(http.StatusOK, answer)
 }
 
-// servedModel returns the model answering ticker's /predict and as what
-// (see serving), or answers the error itself and returns ok false.
-func (s *Server) servedModel(c *gin.Context, ticker string) (m *loadedModel, selection string, fromCache, ok bool) {
-	m, selection, fromCache, err := s.serving(c.Request.Context(), ticker)
-	if errors.Is(err, registry.ErrNoModel) {
-		jsonError(c, http.StatusNotFound, fmt.Sprintf("no model registered for ticker %s", ticker))
-		return nil, "", false, false
+// naiveTooShort is the 400 of a naive answer to a window shorter than the
+// ticker's models need: the request would fail once a champion answers.
+func naiveTooShort(n int, ch choice) string {
+	return fmt.Sprintf("need at least %d values (the lookback of this ticker's models), got %d; the naive forecast answers for now (%s)",
+		ch.lookback, n, ch.reason)
+}
+
+// decodePredict reads a JSON /predict body of at most maxPredictBody bytes;
+// on error it returns the status to answer (413 for a larger body, else 400).
+func decodePredict(c *gin.Context) (predictRequest, int, error) {
+	var req predictRequest
+	if c.Request.ContentLength > maxPredictBody {
+		return req, http.StatusRequestEntityTooLarge, errBodyTooLarge
 	}
-	if errors.Is(err, blob.ErrUnavailable) { // serving has recorded it
-		s.unavailable(c, err)
-		return nil, "", false, false
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxPredictBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil {
+		var rest []byte // after the value: only white space may follow
+		rest, err = io.ReadAll(io.MultiReader(dec.Buffered(), body))
+		if err == nil && strings.TrimSpace(string(rest)) != "" {
+			return req, http.StatusBadRequest, errors.New("malformed JSON body: more than one value")
+		}
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return req, http.StatusRequestEntityTooLarge, errBodyTooLarge
 	}
 	if err != nil {
-		jsonError(c, http.StatusInternalServerError, err.Error())
-		return nil, "", false, false
+		return req, http.StatusBadRequest, fmt.Errorf("malformed JSON body: %v", err)
 	}
-	c.Set(logModelVersion, m.version)
-	if fromCache {
-		s.metrics.CacheHit(ticker) // the loaded model answers while the store is out
-	}
-	return m, selection, fromCache, true
+	return req, 0, nil
 }
 
-func decodePredict(body io.Reader) (predictRequest, error) {
-	var req predictRequest
-	dec := json.NewDecoder(io.LimitReader(body, maxPredictBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return req, fmt.Errorf("malformed JSON body: %v", err)
-	}
-	if dec.More() {
-		return req, errors.New("malformed JSON body: more than one value")
-	}
-	return req, nil
-}
+var errBodyTooLarge = fmt.Errorf("the JSON body is over the %d MiB limit: send fewer windows per request, or the prices as a file "+
+	"(multipart/form-data or text/csv, up to %d MiB)", maxPredictBody>>20, maxUploadBody>>20)
 
 func checkValues(name string, vs []float64) error {
 	if len(vs) == 0 {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -45,7 +44,7 @@ const (
 type bodyKind int
 
 const (
-	bodyJSON      bodyKind = iota // one window of values (predictRequest)
+	bodyJSON      bodyKind = iota // one window of values, or a batch of them (predictRequest)
 	bodyMultipart                 // a form with the price file in field file
 	bodyCSV                       // the price file itself
 )
@@ -59,7 +58,7 @@ var csvTypes = map[string]bool{
 // /predict has always read, so no Content-Type, text/plain and
 // application/x-www-form-urlencoded (curl -d's default) still mean JSON.
 func predictBodyKind(contentType string) (bodyKind, map[string]string, error) {
-	const accepted = "send application/json (one window of values), multipart/form-data (the CSV in the file field) or text/csv (the CSV as the body)"
+	const accepted = "send application/json (one window of values, or a batch of windows), multipart/form-data (the CSV in the file field) or text/csv (the CSV as the body)"
 	if strings.TrimSpace(contentType) == "" {
 		return bodyJSON, nil, nil
 	}
@@ -247,7 +246,7 @@ func (s *Server) predictUpload(c *gin.Context, boundary string) {
 		return
 	}
 	body := s.limitBody(c)
-	mr := multipart.NewReader(body, boundary)
+	mr := newFormReader(body, boundary)
 	var (
 		bars      *frame.Bars
 		rep       frame.CSVReport
@@ -260,6 +259,10 @@ func (s *Server) predictUpload(c *gin.Context, boundary string) {
 	for {
 		part, err := mr.NextPart()
 		if tooLarge(c, body) {
+			return
+		}
+		if errors.Is(err, io.EOF) && !mr.complete() {
+			jsonError(c, http.StatusBadRequest, errFormCut.Error())
 			return
 		}
 		if errors.Is(err, io.EOF) {
@@ -361,8 +364,9 @@ type uploadPrediction struct {
 
 type uploadResponse struct {
 	Ticker       string `json:"ticker"`
-	ModelVersion int    `json:"model_version"`
+	ModelVersion int    `json:"model_version"` // 0 for the naive forecast
 	Selection    string `json:"selection"`
+	Reason       string `json:"reason,omitempty"` // as in predictResponse
 	Lookback     int    `json:"lookback"`
 	HorizonDays  int    `json:"horizon_days"`
 	RowsRead     int    `json:"rows_read"`
@@ -378,7 +382,9 @@ type uploadResponse struct {
 // predictBars answers one prediction per window of lookback consecutive
 // rows of a file, each for the trading day horizon days after the window's
 // last day, the last one past the file's end. asked is the ticker the
-// request named ("" takes the file's own ticker column).
+// request named ("" takes the file's own ticker column). The model is
+// chosen as for a JSON body (choose): with the naive forecast, each
+// window's prediction is its last Open.
 func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVReport, asked string) {
 	ticker := asked
 	if ticker == "" {
@@ -394,23 +400,45 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 		ticker = t
 	}
 	c.Set(logTicker, ticker)
-	m, selection, fromCache, ok := s.servedModel(c, ticker)
+	ch, ask, ok := s.choose(c, ticker)
 	if !ok {
 		return
 	}
-	lookback, n := m.cfg.Lookback, bars.Len()
+	m := ch.model
+	lookback, n := ch.lookback, bars.Len()
 	if n < lookback {
-		jsonError(c, http.StatusBadRequest, fmt.Sprintf("the file has %d rows of %s (%s); model v%d needs at least %d consecutive days (its lookback) for one prediction",
-			n, ticker, span(bars), m.version, lookback))
+		what := fmt.Sprintf("model v%d needs", ch.version())
+		if m == nil {
+			what = "the naive forecast, which answers for now, takes windows as long as the models of " + ticker + " need:"
+		}
+		jsonError(c, http.StatusBadRequest, fmt.Sprintf("the file has %d rows of %s (%s); %s at least %d consecutive days (the lookback) for one prediction",
+			n, ticker, span(bars), what, lookback))
 		return
 	}
 	series := barSeries(bars)
-	if err := checkBars(bars, series, needed(m.transform)); err != nil {
+	cols := []string{"open"}
+	if m != nil {
+		cols = needed(m.transform)
+	}
+	if err := checkBars(bars, series, cols); err != nil {
 		jsonError(c, http.StatusBadRequest, err.Error())
 		return
 	}
 	windows := n - lookback + 1
 	preds := make([]uploadPrediction, 0, windows)
+	answer := uploadResponse{Ticker: ticker, ModelVersion: ch.version(), Selection: ch.selection, Reason: ch.reason, Lookback: lookback,
+		HorizonDays: ch.horizon, RowsRead: rep.Rows, Read: rep.Summary(), File: rep, RegistryUnavailable: ch.stale}
+	if m == nil {
+		for w := range windows {
+			end := w + lookback - 1
+			preds = append(preds, uploadPrediction{Date: day(tradingDaysAfter(bars.Date[end], ch.horizon)), WindowEnd: day(bars.Date[end]),
+				Prediction: bars.Open[end]})
+		}
+		answer.Predictions = preds
+		s.served(ticker, ch, ask)
+		c.JSON(http.StatusOK, answer)
+		return
+	}
 	var spent time.Duration
 	recent := make(map[string][]float64, len(series))
 	for first := 0; first < windows; first += uploadBatch {
@@ -419,7 +447,7 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 			return
 		}
 		last := min(first+uploadBatch, windows)
-		var x []float32
+		x := make([][]float32, 0, last-first)
 		lastOpen := make([]float64, 0, last-first)
 		for w := first; w < last; w++ {
 			for name, col := range series {
@@ -431,14 +459,11 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 					m.version, lookback, m.transform.Spec.Features, day(bars.Date[w+lookback-1]), err))
 				return
 			}
-			if x == nil {
-				x = make([]float32, 0, (last-first)*len(win))
-			}
-			x = append(x, win...)
+			x = append(x, win)
 			lastOpen = append(lastOpen, open)
 		}
 		start := time.Now()
-		y, err := m.predictBatch(x, last-first)
+		y, err := m.predictBatch(x)
 		spent += time.Since(start)
 		if err != nil {
 			jsonError(c, http.StatusInternalServerError, err.Error())
@@ -451,24 +476,9 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 		}
 	}
 	s.metrics.Forecast(spent)
-	s.metrics.Served(ticker, m.version)
-	c.JSON(http.StatusOK, uploadResponse{Ticker: ticker, ModelVersion: m.version, Selection: selection, Lookback: lookback,
-		HorizonDays: m.cfg.Horizon, RowsRead: rep.Rows, Read: rep.Summary(), File: rep, Predictions: preds,
-		RegistryUnavailable: fromCache})
-}
-
-// predictBatch runs the model on n windows at once.
-func (m *loadedModel) predictBatch(x []float32, n int) ([]float32, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out, err := m.lstm.Predict(x)
-	if err != nil {
-		return nil, fmt.Errorf("predict with v%d: %w", m.version, err)
-	}
-	if len(out) != n {
-		return nil, fmt.Errorf("predict with v%d: %d outputs for %d windows", m.version, len(out), n)
-	}
-	return out, nil
+	s.served(ticker, ch, ask)
+	answer.Predictions = preds
+	c.JSON(http.StatusOK, answer)
 }
 
 // barSeries maps feature names (as predictRequest names them) to columns.

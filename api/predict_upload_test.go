@@ -200,9 +200,9 @@ func TestPredictUploadNasdaqFileMatchesYahooAndJSON(t *testing.T) {
 	yahoo := decodeUpload(t, uploadForm(t, h, formPart{"ticker", "NFLX"}, formPart{"file", yahooCSV(rows)}))
 	nasdaq := decodeUpload(t, uploadForm(t, h, formPart{"ticker", "nflx"}, formPart{"file", nasdaqCSV(t, rows)}))
 
-	if nasdaq.Ticker != "NFLX" || nasdaq.ModelVersion != 1 || nasdaq.Selection != "latest (no champion)" ||
+	if nasdaq.Ticker != "NFLX" || nasdaq.ModelVersion != 1 || nasdaq.Selection != "champion" ||
 		nasdaq.Lookback != lookback || nasdaq.HorizonDays != 1 || nasdaq.RowsRead != len(rows) {
-		t.Fatalf("answer %+v, want NFLX v1 latest, lookback %d, horizon 1, %d rows", nasdaq, lookback, len(rows))
+		t.Fatalf("answer %+v, want NFLX v1 champion, lookback %d, horizon 1, %d rows", nasdaq, lookback, len(rows))
 	}
 	if nasdaq.File.Source != "nasdaq" || !nasdaq.File.NewestFirst || nasdaq.File.DateFormat != "MM/DD/YYYY" ||
 		!strings.Contains(nasdaq.Read, "nasdaq") || !strings.Contains(nasdaq.Read, "newest-first") {
@@ -448,6 +448,7 @@ func TestPredictUploadWindowsOfAMultiFeatureModel(t *testing.T) {
 	if _, err := (registry.Registry{Store: store}).Register(context.Background(), "NFLX", registry.Version{RunID: "r1"}, files); err != nil {
 		t.Fatal(err)
 	}
+	promote(t, store, "NFLX", 1)
 	srv := api.New(store, gotch.CPU)
 	t.Cleanup(srv.Close)
 	h := srv.Handler()
@@ -473,5 +474,26 @@ func TestPredictUploadWindowsOfAMultiFeatureModel(t *testing.T) {
 	}
 	if a.Predictions[0].Prediction == a.Predictions[len(a.Predictions)-1].Prediction {
 		t.Fatal("first and last windows predict the same: the check cannot tell them apart")
+	}
+}
+
+// The reference project's client, as curl sends it: `curl -F
+// file=@NFLX.csv 'localhost:8080/predict?ticker=NFLX'` with the whole
+// file (5,189 rows) answers one dated prediction per 50-day window, the
+// last for 2023-01-03 (2023-01-02 was the New Year holiday).
+func TestPredictUploadWholeNFLXFile(t *testing.T) {
+	h, _, _ := newServer(t)
+	b, err := os.ReadFile(sharedtest.Path(t, "single", "NFLX.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartForm(t, formPart{"file", string(b)})
+	a := decodeUpload(t, doBody(h, "/predict?ticker=NFLX", ct, body))
+	if a.RowsRead != 5189 || a.Lookback != 50 || len(a.Predictions) != 5189-50+1 {
+		t.Fatalf("%d rows, lookback %d, %d predictions; want 5189, 50, %d", a.RowsRead, a.Lookback, len(a.Predictions), 5189-50+1)
+	}
+	first, last := a.Predictions[0], a.Predictions[len(a.Predictions)-1]
+	if first.WindowEnd != "2002-08-02" || first.Date != "2002-08-05" || last.WindowEnd != "2022-12-30" || last.Date != "2023-01-03" {
+		t.Fatalf("first %+v, last %+v", first, last)
 	}
 }

@@ -1,8 +1,9 @@
 // Package api is FinSight's HTTP API (Gin): forecasts from registered models
 // (for one window of values, or for every window of an uploaded price file),
 // health and readiness, and (when enabled) the Cloud Storage hook that starts
-// inbox scans. Models are loaded from the registry on demand and reloaded
-// when a newer version is registered. While the store is unavailable,
+// inbox scans. Registry manifests are kept in memory and checked for
+// changes at most every second; models are loaded on demand, and a new
+// champion is loaded once the check sees it. While the store is unavailable,
 // store-backed routes answer 503 with Retry-After and /predict keeps
 // answering from the models it has loaded.
 package api
@@ -40,6 +41,13 @@ type Server struct {
 	log           *slog.Logger
 	registry      *prometheus.Registry // served on GET /metrics
 	metrics       *telemetry.API
+
+	// The workflow routes (workflows_http.go); nil: the mutating ones
+	// answer 403 and GET /workflows/{id} 404.
+	workflows *workflowRoutes
+
+	manifests *manifestCache // the registry manifests /predict answers from
+	pinned    *pinnedModels  // versions asked for by ?version= or ?alias=
 }
 
 // Option configures New.
@@ -56,9 +64,9 @@ func WithRetryAfter(d time.Duration) Option {
 	}
 }
 
-// WithLookupTimeout bounds the registry read of /predict when a model of the
-// ticker is already loaded (past it, that model answers), and each check of
-// /readyz (default DefaultLookupTimeout).
+// WithLookupTimeout bounds each check of a ticker's registry manifest by
+// /predict once it has one in memory (past it, what it has answers), and
+// each check of /readyz (default DefaultLookupTimeout).
 func WithLookupTimeout(d time.Duration) Option {
 	return func(s *Server) {
 		if d > 0 {
@@ -76,6 +84,8 @@ func New(store blob.Store, device gotch.Device, opts ...Option) *Server {
 		store:         store,
 		reg:           reg,
 		models:        newModelCache(reg, device),
+		manifests:     newManifestCache(),
+		pinned:        newPinnedModels(),
 		health:        &storeHealth{retryAfter: DefaultRetryAfter},
 		lookupTimeout: DefaultLookupTimeout,
 		log:           slog.Default(),
@@ -100,11 +110,13 @@ func (s *Server) AddReadyCheck(name string, check func(context.Context) error) {
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	r.RedirectTrailingSlash = false // a JSON 404 rather than an HTML redirect
 	r.Use(s.observe)
 	r.Use(gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", s.serveMetrics)
+	r.GET("/openapi.json", serveOpenAPI)
 	r.POST("/predict", s.predict)
 	r.GET("/models", s.listModels)
 	r.GET("/models/:ticker", s.getModels)
@@ -113,6 +125,14 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/runs/:id/report", s.runReport)
 	r.GET("/runs/:id/plots/:name", s.runPlot)
 	r.POST("/hooks/gcs", s.gcsHookHandler)
+	// Workflows and aliases (workflows_http.go, admin.go): the mutating
+	// routes need a bearer token (auth.go).
+	r.POST("/train", s.requireToken, s.postTrain)
+	r.POST("/retrain", s.requireToken, s.postRetrain)
+	r.GET("/workflows/:id", s.getWorkflow)
+	r.DELETE("/workflows/:id", s.requireToken, s.deleteWorkflow)
+	r.POST("/models/:ticker/promote", s.requireToken, s.promote)
+	r.POST("/models/:ticker/rollback", s.requireToken, s.rollback)
 	r.NoRoute(func(c *gin.Context) {
 		jsonError(c, http.StatusNotFound, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -120,7 +140,10 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Close frees every loaded model.
-func (s *Server) Close() { s.models.close() }
+func (s *Server) Close() {
+	s.models.close()
+	s.pinned.close()
+}
 
 func jsonError(c *gin.Context, status int, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"error": msg})

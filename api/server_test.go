@@ -36,7 +36,7 @@ func modelConfig(seed int64) arch.Config {
 
 // registerModel stores a freshly initialised model (seeded) as the next
 // version of ticker and returns its weights.
-func registerModel(t *testing.T, store blob.Store, ticker, runID string, seed int64) []byte {
+func registerModel(t testing.TB, store blob.Store, ticker, runID string, seed int64) []byte {
 	t.Helper()
 	cfg := modelConfig(seed)
 	m, err := model.New(cfg, gotch.CPU)
@@ -61,7 +61,16 @@ func registerModel(t *testing.T, store blob.Store, ticker, runID string, seed in
 	return weights
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+// promote makes version the ticker's champion, as the pipeline does when
+// it beats the naive forecast.
+func promote(t testing.TB, store blob.Store, ticker string, version int) {
+	t.Helper()
+	if _, err := (registry.Registry{Store: store}).SetAlias(context.Background(), ticker, registry.Champion, version, "test", false, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -70,16 +79,17 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// newServer serves a store holding NFLX v1 (seed 1); it returns the handler,
-// the store and v1's weights.
-func newServer(t *testing.T) (http.Handler, blob.Store, []byte) {
+// newServer serves a store holding NFLX v1 (seed 1), its champion; it
+// returns the handler, the store and v1's weights.
+func newServer(t testing.TB, opts ...api.Option) (http.Handler, blob.Store, []byte) {
 	t.Helper()
 	store, err := blob.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	weights := registerModel(t, store, "NFLX", "r1", 1)
-	srv := api.New(store, gotch.CPU)
+	promote(t, store, "NFLX", 1)
+	srv := api.New(store, gotch.CPU, opts...)
 	t.Cleanup(srv.Close)
 	return srv.Handler(), store, weights
 }
@@ -101,7 +111,7 @@ func do(h http.Handler, method, path, body string) *httptest.ResponseRecorder {
 	return rec
 }
 
-func predictBody(t *testing.T, ticker string, open []float64) string {
+func predictBody(t testing.TB, ticker string, open []float64) string {
 	return string(mustJSON(t, map[string]any{"ticker": ticker, "open": open}))
 }
 
@@ -171,12 +181,12 @@ func errorMessage(t *testing.T, rec *httptest.ResponseRecorder, status int) stri
 	return *body.Error
 }
 
-func TestPredictAnswersWithLatestModel(t *testing.T) {
+func TestPredictAnswersWithTheChampion(t *testing.T) {
 	h, _, weights := newServer(t)
 	open := opens(60)
 	p := predictOK(t, h, "nflx", open)
-	if p.Ticker != "NFLX" || p.ModelVersion != 1 || p.Selection != "latest (no champion)" || p.HorizonDays != 1 {
-		t.Fatalf("response %+v, want NFLX v1 latest (no champion), horizon 1", p)
+	if p.Ticker != "NFLX" || p.ModelVersion != 1 || p.Selection != "champion" || p.HorizonDays != 1 {
+		t.Fatalf("response %+v, want NFLX v1 champion, horizon 1", p)
 	}
 	if math.IsNaN(p.Prediction) || math.IsInf(p.Prediction, 0) {
 		t.Fatalf("prediction %v is not finite", p.Prediction)
@@ -192,14 +202,22 @@ func TestPredictAnswersWithLatestModel(t *testing.T) {
 	}
 }
 
-func TestPredictReloadsNewerVersion(t *testing.T) {
-	h, store, _ := newServer(t)
+// A newer version is served once it is promoted, not when it is
+// registered. The manifest is checked on every request here
+// (WithManifestRefresh(0)); TestPromotionIsServedWithinTwoSeconds times the
+// default.
+func TestPredictServesANewVersionOnceItIsChampion(t *testing.T) {
+	h, store, _ := newServer(t, api.WithManifestRefresh(0))
 	open := opens(60)
 	first := predictOK(t, h, "NFLX", open) // loads and caches v1
 	weights2 := registerModel(t, store, "NFLX", "r2", 2)
+	if p := predictOK(t, h, "NFLX", open); p.ModelVersion != 1 {
+		t.Fatalf("after registering v2 (not champion) the API answered with v%d", p.ModelVersion)
+	}
+	promote(t, store, "NFLX", 2)
 	second := predictOK(t, h, "NFLX", open)
 	if second.ModelVersion != 2 {
-		t.Fatalf("after registering v2 the API answered with v%d", second.ModelVersion)
+		t.Fatalf("after promoting v2 the API answered with v%d", second.ModelVersion)
 	}
 	want := expectedPrediction(t, weights2, open)
 	if math.Abs(second.Prediction-want) > 1e-9 {

@@ -1,61 +1,62 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/registry"
 )
 
-// serving returns the model to answer ticker's /predict with, and as what
-// (champion, or latest when there is none). The registry manifest is read
-// on every call, so a promotion or rollback takes effect at once.
+// choose returns what answers ticker's /predict (resolve): by default the
+// champion, or the naive forecast when the ticker has none; the version or
+// alias the query asks for (?version=N, ?alias=NAME) otherwise. The
+// registry manifest comes from memory, checked for changes at most every
+// refresh interval (WithManifestRefresh), so the steady state reads nothing
+// from the store.
 //
-// When the store is unavailable (a remembered outage, ErrUnavailable, or no
-// manifest within the lookup timeout while a model of the ticker is loaded),
-// the model loaded before answers, as the registry last named it, and
-// fromCache is true; without one the error is ErrUnavailable (503).
-func (s *Server) serving(ctx context.Context, ticker string) (m *loadedModel, selection string, fromCache bool, err error) {
-	loaded, loadedAs, haveLoaded := s.models.current(ticker)
-	fallback := func(err error) (*loadedModel, string, bool, error) {
-		if haveLoaded {
-			return loaded, loadedAs, true, nil
-		}
-		return nil, "", false, err
-	}
-	if err := s.health.down(); err != nil {
-		return fallback(err)
-	}
-	lookup := ctx
-	if haveLoaded {
-		var cancel context.CancelFunc
-		lookup, cancel = context.WithTimeout(ctx, s.lookupTimeout)
-		defer cancel()
-	}
-	manifest, err := s.reg.Manifest(lookup, ticker)
-	if err != nil && ctx.Err() == nil && lookup.Err() != nil {
-		err = s.timedOut("get", "registry/"+ticker+".json", err)
-	}
-	if errors.Is(err, blob.ErrUnavailable) {
-		s.health.markDown(err)
-		return fallback(err)
-	}
+// It answers the errors itself and returns ok false: 400 for a malformed
+// query, 404 for an unknown ticker, version or alias, 503 while the store is
+// unavailable and nothing read before can answer.
+func (s *Server) choose(c *gin.Context, ticker string) (ch choice, ask askFor, ok bool) {
+	ask, err := parseAsk(c)
 	if err != nil {
-		return nil, "", false, err
+		jsonError(c, http.StatusBadRequest, err.Error())
+		return ch, ask, false
 	}
-	version, selection, ok := manifest.Serving()
-	if !ok {
-		return nil, "", false, fmt.Errorf("%s: %w", ticker, registry.ErrNoModel)
+	ch, err = s.resolve(c.Request.Context(), ticker, ask)
+	var nf notFound
+	switch {
+	case errors.As(err, &nf):
+		jsonError(c, http.StatusNotFound, nf.Error())
+		return ch, ask, false
+	case errors.Is(err, registry.ErrNoModel):
+		jsonError(c, http.StatusNotFound, fmt.Sprintf("no model registered for ticker %s", ticker))
+		return ch, ask, false
+	case errors.Is(err, blob.ErrUnavailable): // resolve has recorded it
+		s.unavailable(c, err)
+		return ch, ask, false
+	case err != nil:
+		jsonError(c, http.StatusInternalServerError, err.Error())
+		return ch, ask, false
 	}
-	m, err = s.models.use(ctx, ticker, version.Version, selection)
-	if errors.Is(err, blob.ErrUnavailable) {
-		s.health.markDown(err)
-		return fallback(err) // the new version cannot be read: the loaded one answers
+	if ch.model != nil {
+		c.Set(logModelVersion, ch.model.version)
 	}
-	if err != nil {
-		return nil, "", false, err
+	if ch.stale {
+		s.metrics.CacheHit(ticker) // what was read before answers while the store is out
 	}
-	return m, selection, false, nil
+	return ch, ask, true
+}
+
+// served records what answered ticker's default selection (the champion's
+// version, 0 for the naive forecast) in finsight_api_model_version;
+// versions asked for by the query are not the ticker's served model.
+func (s *Server) served(ticker string, ch choice, ask askFor) {
+	if ask.isDefault() {
+		s.metrics.Served(ticker, ch.version())
+	}
 }

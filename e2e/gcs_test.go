@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,7 @@ func TestTrainingPipelineSameOnLocalAndGCS(t *testing.T) {
 			start := time.Now()
 			res := s.train(t, in)
 			t.Logf("%s store: TrainingPipeline (NFLX, 2 epochs) took %v", b.name, time.Since(start).Round(10*time.Millisecond))
+			waitForNotification(t, s.store, "e2e-NFLX")
 			runs[b.name] = storeRun{res: res, weights: weightsSum(t, s.store, res.ModelVersion),
 				prediction: predictLast50(t, s.store, opens), keys: listAll(t, s.store)}
 		})
@@ -144,6 +146,29 @@ func weightsSum(t *testing.T, store blob.Store, version int) string {
 	return hex.EncodeToString(s[:])
 }
 
+// waitForNotification waits until the run's notification (the challenger
+// or promotion one) is recorded with its step statistics: the Notification
+// child runs on after the pipeline returns.
+func waitForNotification(t *testing.T, store blob.Store, runID string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		keys := listAll(t, store)
+		var record, stats bool
+		for _, k := range keys {
+			record = record || strings.HasPrefix(k, "runs/"+runID+"/notifications/")
+			stats = stats || strings.HasPrefix(k, "runs/"+runID+"-notify-") && strings.Contains(k, "/stats/Notify-")
+		}
+		if record && stats {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no notification recorded for %s within a minute: %q", runID, keys)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // listAll lists every object of store, with Temporal run ids (in
 // checkpoint and notification keys) replaced by "<execution>": each run has
 // its own.
@@ -160,7 +185,7 @@ func listAll(t *testing.T, store blob.Store) []string {
 	return keys
 }
 
-// predictLast50 asks an API server on store for the next Open after the
+// predictLast50 asks an API server on store for v1's next Open after the
 // last 50.
 func predictLast50(t *testing.T, store blob.Store, opens []float64) float64 {
 	t.Helper()
@@ -168,7 +193,7 @@ func predictLast50(t *testing.T, store blob.Store, opens []float64) float64 {
 	defer srv.Close()
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	status, answer := postPredict(t, hs.URL, opens)
+	status, answer := postPredictQuery(t, hs.URL, "?version=1", opens)
 	if status != http.StatusOK {
 		t.Fatalf("/predict: status %d", status)
 	}

@@ -70,7 +70,8 @@ func TestNinetySecondStoreOutageMidTraining(t *testing.T) {
 	s := startStackOn(t, devserver.Start(t), store)
 	path := sharedtest.Path(t, "single", "NFLX.csv")
 	key := s.upload(t, path)
-	s.trainAs(t, "outage-base", pipeline.TrainingInput{Ticker: "NFLX", CSVKey: key, Model: pipeline.ModelParams{Layers: 1, Units: 8, Epochs: 1}})
+	s.trainAs(t, "outage-base", pipeline.TrainingInput{Ticker: "NFLX", CSVKey: key, Model: pipeline.ModelParams{Layers: 1, Units: 8, Epochs: 1},
+		ForcePromote: true}) // a champion, so that a model is loaded and answers
 
 	srv := api.New(store, gotch.CPU)
 	defer srv.Close()

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,8 @@ func readOpens(t *testing.T, path string) []float64 {
 type predictAnswer struct {
 	Ticker       string  `json:"ticker"`
 	ModelVersion int     `json:"model_version"`
+	Selection    string  `json:"selection"`
+	Reason       string  `json:"reason"`
 	Prediction   float64 `json:"prediction"`
 	// RegistryUnavailable: answered from the loaded model while the store is down.
 	RegistryUnavailable bool `json:"registry_unavailable"`
@@ -140,11 +143,17 @@ type predictAnswer struct {
 // of opens and returns the HTTP status and the decoded answer.
 func postPredict(t *testing.T, apiURL string, opens []float64) (int, predictAnswer) {
 	t.Helper()
+	return postPredictQuery(t, apiURL, "", opens)
+}
+
+// postPredictQuery is postPredict with a query (e.g. "?version=1").
+func postPredictQuery(t *testing.T, apiURL, query string, opens []float64) (int, predictAnswer) {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"ticker": "NFLX", "open": opens[len(opens)-50:]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(apiURL+"/predict", "application/json", bytes.NewReader(body))
+	resp, err := http.Post(apiURL+"/predict"+query, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +220,57 @@ func TestTrainingPipelineOnNFLX(t *testing.T) {
 	defer srv.Close()
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	status, answer := postPredict(t, hs.URL, opens)
-	if status != 200 || answer.Ticker != "NFLX" || answer.ModelVersion != 1 ||
-		math.IsNaN(answer.Prediction) || math.IsInf(answer.Prediction, 0) || answer.Prediction <= 0 {
-		t.Fatalf("/predict answered %d %+v", status, answer)
-	}
+	answer := checkServing(t, s, res, hs.URL, opens)
 	checkTracking(t, s, res, hs.URL)
 	t.Logf("/predict for the last 50 Opens (last %.2f): %.2f", opens[n-1], answer.Prediction)
+}
+
+// checkServing: /predict never serves a model that lost to naive by
+// default. With no champion it answers the naive forecast (the last Open)
+// and says why; ?version=1 answers the model; a forced promotion is served
+// within 2 s. It returns the model's answer.
+func checkServing(t *testing.T, s *stack, res pipeline.TrainingResult, url string, opens []float64) predictAnswer {
+	t.Helper()
+	status, model := postPredictQuery(t, url, "?version=1", opens)
+	if status != 200 || model.Ticker != "NFLX" || model.ModelVersion != 1 ||
+		math.IsNaN(model.Prediction) || math.IsInf(model.Prediction, 0) || model.Prediction <= 0 {
+		t.Fatalf("/predict?version=1 answered %d %+v", status, model)
+	}
+	status, def := postPredict(t, url, opens)
+	if res.Promotion.Promoted {
+		if status != 200 || def.ModelVersion != 1 || def.Prediction != model.Prediction {
+			t.Fatalf("v1 is champion; /predict answered %d %+v", status, def)
+		}
+		t.Logf("v1 beat naive and is champion: the rest of the serving check needs a losing model")
+		return model
+	}
+	last := opens[len(opens)-1]
+	if status != 200 || def.Selection != "naive" || def.ModelVersion != 0 || def.Prediction != last ||
+		!strings.Contains(def.Reason, "v1") || !strings.Contains(def.Reason, "naive") {
+		t.Fatalf("no champion: /predict answered %d %+v, want the naive forecast %.4f with the reason", status, def, last)
+	}
+	if model.Prediction == last {
+		t.Fatalf("?version=1 answered the last Open %.4f: the model did not answer", last)
+	}
+	why := def.Reason
+	if _, err := (registry.Registry{Store: s.store}).SetAlias(context.Background(), "NFLX", registry.Champion, 1, "e2e: forced", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	promoted := time.Now()
+	for {
+		status, def = postPredict(t, url, opens)
+		if status == 200 && def.ModelVersion == 1 && def.Selection == registry.Champion {
+			break
+		}
+		if time.Since(promoted) > 2*time.Second {
+			t.Fatalf("2 s after a forced promotion /predict answers %d %+v, want the champion v1", status, def)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if def.Prediction != model.Prediction {
+		t.Fatalf("the champion answered %v, ?version=1 %v", def.Prediction, model.Prediction)
+	}
+	t.Logf("no champion: naive %.4f (%s); ?version=1 %.4f; champion served %v after a forced promotion",
+		last, why, model.Prediction, time.Since(promoted).Round(time.Millisecond))
+	return model
 }

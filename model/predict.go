@@ -6,6 +6,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/finsight/finsight/model/cpulstm"
 )
 
 const predictChunk = 1024
@@ -16,6 +18,9 @@ func (m *LSTM) Predict(x []float32) ([]float32, error) {
 	per := m.cfg.Lookback * m.cfg.Features
 	if len(x) == 0 || len(x)%per != 0 {
 		return nil, fmt.Errorf("predict: %d inputs is not a whole number of %d-value windows", len(x), per)
+	}
+	if m.all == nil {
+		return nil, fmt.Errorf("predict: the model is closed")
 	}
 	n := len(x) / per
 	out := make([]float32, 0, n)
@@ -34,6 +39,16 @@ func (m *LSTM) Predict(x []float32) ([]float32, error) {
 }
 
 func (m *LSTM) predictChunk(x []float32, n int) ([]float32, error) {
+	if m.device == gotch.CPU {
+		// One call, reading x in place: no tensor handle per pass (each
+		// costs a 100 kB Go allocation), no matrix product through BLAS.
+		out := make([]float32, n)
+		nl := 4 * m.cfg.Layers
+		if err := cpulstm.Predict(out, x, m.cfg.Lookback, m.cfg.Features, m.views[:nl], m.views[nl], m.views[nl+1]); err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		return out, nil
+	}
 	xt, err := tensorOn(x, []int64{int64(n), int64(m.cfg.Lookback), int64(m.cfg.Features)}, m.device)
 	if err != nil {
 		return nil, fmt.Errorf("predict inputs: %w", err)

@@ -50,9 +50,10 @@ var commandDocs = map[string]commandDoc{
 		[]string{"starter validate --csv ../shared/data/single/AAPL.csv --ticker AAPL"},
 	},
 	"predict": {
-		"starter predict --ticker T --csv FILE [--api URL] [--n N]",
-		"Send the last Opens of a CSV to the API's /predict and print its answer.",
-		[]string{"starter predict --ticker NFLX --csv ../shared/data/single/NFLX.csv"},
+		"starter predict --ticker T --csv FILE [--api URL] [--n N] [--version N | --alias NAME]",
+		"Send the last Opens of a CSV to the API's /predict and print its answer, saying what made the forecast:\n" +
+			"the ticker's champion, or the naive forecast (the last Open) when no version beats it, or the version or alias asked for.",
+		[]string{"starter predict --ticker NFLX --csv ../shared/data/single/NFLX.csv", "starter predict --ticker NFLX --csv ../shared/data/single/NFLX.csv --version 1"},
 	},
 	"synth": {
 		"starter synth --out FILE [--seed N] [--days N]",

@@ -28,7 +28,7 @@ func TestEachCommandsHelpListsOnlyItsFlags(t *testing.T) {
 		{[]string{"retrain"}, flagsOf(dial, queueFlag, store, uiFlag), []string{"ticker", "csv", "mode", "wait", "timeout"}},
 		{[]string{"retrains"}, flagsOf(dial, uiFlag), []string{"ticker", "wait", "count"}},
 		{[]string{"validate"}, flagsOf(dial, queueFlag, store), []string{"ticker", "csv", "source", "json"}},
-		{[]string{"predict"}, nil, []string{"api", "ticker", "csv", "n"}},
+		{[]string{"predict"}, nil, []string{"api", "ticker", "csv", "n", "version", "alias"}},
 		{[]string{"synth"}, nil, []string{"out", "seed", "days"}},
 		{[]string{"runs"}, store, []string{"ticker", "json"}},
 		{[]string{"run"}, flagsOf(store, []string{"addr"}), []string{"json"}},

@@ -4,7 +4,7 @@
 //	starter train --ticker T --csv FILE [--epochs N --units N --layers N --lr X --batch N] [--wait] [--json]
 //	starter retrain --ticker T --csv FILE [--mode finetune|full|auto] [--wait] [--json]
 //	starter schedule create|inbox|list|delete|trigger [flags]
-//	starter predict --ticker T --csv FILE [--api URL]
+//	starter predict --ticker T --csv FILE [--api URL] [--version N | --alias NAME]
 //	starter synth --out FILE [--seed N --days N]
 //	starter watch|status|cancel WORKFLOW_ID
 package main

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
 )
@@ -85,7 +86,7 @@ func listModels(ctx context.Context, args []string, stdout io.Writer, cfg config
 func promote(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	var reason *string
 	reg, fs, err := openRegistry(ctx, "promote", args, cfg, func(fs *flag.FlagSet) {
-		reason = fs.String("reason", "promoted by hand", "why, for the registry history")
+		reason = fs.String("reason", launch.DefaultPromoteReason, "why, for the registry history")
 	})
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func promote(ctx context.Context, args []string, stdout io.Writer, cfg config.Co
 func rollback(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	var reason *string
 	reg, fs, err := openRegistry(ctx, "rollback", args, cfg, func(fs *flag.FlagSet) {
-		reason = fs.String("reason", "rolled back by hand", "why, for the registry history")
+		reason = fs.String("reason", launch.DefaultRollbackReason, "why, for the registry history")
 		cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag)...) // to queue the rollback's notification
 	})
 	if err != nil {
@@ -138,4 +139,16 @@ func rollback(ctx context.Context, args []string, stdout io.Writer, cfg config.C
 		fmt.Fprintf(stdout, "notification queued: workflow %s\n", id)
 	}
 	return nil
+}
+
+// notifyRollback queues the Notification of the rollback m's last alias
+// move records (launch.NotifyRollback, as the API's rollback does) and
+// returns its workflow id.
+func notifyRollback(ctx context.Context, cfg config.Config, ticker string, m registry.Manifest) (string, error) {
+	c, err := dial(cfg)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return launch.NotifyRollback(ctx, c, cfg.TaskQueue, "starter rollback", ticker, m)
 }

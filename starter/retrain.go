@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/handoff"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -28,6 +28,7 @@ const (
 // retrainArgs are the checked flags of `starter retrain`.
 type retrainArgs struct {
 	cfg     config.Config
+	req     pipeline.CheckedRetrain
 	ticker  string
 	csv     string
 	format  frame.CSVFormat
@@ -44,16 +45,17 @@ func parseRetrainArgs(args []string, cfg config.Config) (retrainArgs, error) {
 	a := retrainArgs{cfg: cfg}
 	fs := newFlagSet("retrain")
 	a.cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags, uiFlag)...)
-	ticker := fs.String("ticker", "", "ticker symbol (required)")
+	r := pipeline.DefaultRetrainRequest() // the request POST /retrain reads as JSON
+	fs.StringVar(&r.Ticker, "ticker", "", "ticker symbol (required)")
 	fs.StringVar(&a.csv, "csv", "", "local CSV of the new daily prices, any common export (required)")
-	formatFlags := addFormatFlags(fs)
-	mode := fs.String("mode", "", "finetune (default: warm start from the base model), full (from scratch) or auto (full when the data drifted)")
-	fs.IntVar(&a.opts.BaseVersion, "base", 0, "the version to retrain from (0: the champion, else the latest)")
-	fs.IntVar(&a.opts.Epochs, "epochs", 0, "training epochs (0: finetune 5, full the base model's)")
-	fs.Float64Var(&a.opts.LearningRate, "lr", 0, "learning rate (0: finetune base/10, full the base model's)")
-	fs.Float64Var(&a.opts.TestFraction, "test-fraction", 0, "share of the new rows (the newest) kept as test days (0: 0.2)")
-	fs.BoolVar(&a.opts.ForcePromote, "force-promote", false, "make the new model champion whatever the gate says (recorded)")
-	fs.StringVar(&a.device, "run-device", "auto", "where training runs when this starts the ticker's workflow: auto or cuda")
+	bindFormatFlags(fs, &r.Columns, &r.DateFormat, &r.Decimal)
+	fs.StringVar(&r.Mode, "mode", "", "finetune (default: warm start from the base model), full (from scratch) or auto (full when the data drifted)")
+	fs.IntVar(&r.Base, "base", 0, "the version to retrain from (0: the champion, else the latest)")
+	fs.IntVar(&r.Epochs, "epochs", 0, "training epochs (0: finetune 5, full the base model's)")
+	fs.Float64Var(&r.LR, "lr", 0, "learning rate (0: finetune base/10, full the base model's)")
+	fs.Float64Var(&r.TestFraction, "test-fraction", 0, "share of the new rows (the newest) kept as test days (0: 0.2)")
+	fs.BoolVar(&r.ForcePromote, "force-promote", false, "make the new model champion whatever the gate says (recorded)")
+	fs.StringVar(&r.RunDevice, "run-device", r.RunDevice, "where training runs when this starts the ticker's workflow: auto or cuda")
 	fs.BoolVar(&a.wait, "wait", false, "wait for the retrain and print its result")
 	fs.BoolVar(&a.asJSON, "json", false, "print the result as one JSON object (implies --wait)")
 	fs.DurationVar(&a.timeout, "timeout", 2*time.Hour, "how long --wait waits for the retrain")
@@ -63,27 +65,13 @@ func parseRetrainArgs(args []string, cfg config.Config) (retrainArgs, error) {
 	if fs.NArg() > 0 {
 		return retrainArgs{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	t, err := pipeline.NormalizeTicker(*ticker)
+	checked, err := r.Check()
 	if err != nil {
-		return retrainArgs{}, err
+		return retrainArgs{}, flagError(err)
 	}
-	a.ticker = t
-	if a.format, err = formatFlags.parse(); err != nil {
-		return retrainArgs{}, err
-	}
+	a.req, a.ticker, a.format, a.opts, a.device = checked, checked.Ticker, checked.Format, checked.Options, checked.Device
 	if a.csv == "" {
 		return retrainArgs{}, errors.New("--csv FILE is required")
-	}
-	if *mode != "" {
-		if a.opts.Mode, err = pipeline.ParseMode(*mode); err != nil {
-			return retrainArgs{}, err
-		}
-	}
-	if err := a.opts.WithDefaults().Validate(); err != nil {
-		return retrainArgs{}, fmt.Errorf("retrain options: %w", err)
-	}
-	if a.device != "auto" && a.device != "cuda" {
-		return retrainArgs{}, fmt.Errorf("--run-device %q: want auto or cuda", a.device)
 	}
 	if a.timeout <= 0 {
 		return retrainArgs{}, fmt.Errorf("--timeout %s: want a positive duration", a.timeout)
@@ -103,12 +91,11 @@ func retrain(ctx context.Context, args []string, stdout io.Writer, cfg config.Co
 	if err != nil {
 		return err
 	}
-	key, fileSum, err := uploadCSV(ctx, store, a.csv)
+	up, err := launch.UploadFile(ctx, store, a.csv)
 	if err != nil {
 		return err
 	}
-	d := pipeline.NewData{CSVKey: key, SHA256: fileSum, Format: a.format, Source: "starter", Name: filepath.Base(a.csv),
-		Arrived: time.Now().UTC(), Options: a.opts}
+	d := launch.NewData(up, up.Name, a.req, "starter", time.Now())
 	sum := d.Identity() // what the ticker's workflow knows the file by
 	c, err := dial(a.cfg)
 	if err != nil {
@@ -120,7 +107,7 @@ func retrain(ctx context.Context, args []string, stdout io.Writer, cfg config.Co
 	if a.wait {
 		since = lastOutcomeOf(ctx, c, id, sum)
 	}
-	target := handoff.Target{TaskQueue: a.cfg.TaskQueue, Device: a.device, SearchAttributes: hasSearchAttributes(ctx, c, a.cfg.Namespace)}
+	target := handoff.Target{TaskQueue: a.cfg.TaskQueue, Device: a.device, SearchAttributes: launch.HasSearchAttributes(ctx, c, a.cfg.Namespace)}
 	if _, err := handoff.ToTicker(ctx, c, target, a.ticker, d); err != nil {
 		return err
 	}
@@ -212,11 +199,11 @@ func withRetrainProgress(status statusFunc, c client.Client, sum string, view pr
 		if err != nil || r == nil || noQuery[r.WorkflowID] || !slices.ContainsFunc(r.Files, func(f pipeline.NewData) bool { return f.SHA256 == sum }) {
 			return st, err
 		}
-		p, qerr := queryProgress(ctx, c, r.WorkflowID, "")
+		p, qerr := launch.QueryProgress(ctx, c, r.WorkflowID, "")
 		if qerr == nil {
 			view.update(p)
 		}
-		noQuery[r.WorkflowID] = noProgressQuery(qerr)
+		noQuery[r.WorkflowID] = launch.NoProgressQuery(qerr)
 		return st, nil
 	}
 }

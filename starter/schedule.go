@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -233,7 +234,7 @@ func scheduleCreate(ctx context.Context, args []string, stdout io.Writer, cfg co
 		return err
 	}
 	defer c.Close()
-	opts := refreshSchedule(a, hasSearchAttributes(ctx, c, a.cfg.Namespace))
+	opts := refreshSchedule(a, launch.HasSearchAttributes(ctx, c, a.cfg.Namespace))
 	was, err := upsertSchedule(ctx, c.ScheduleClient(), opts, a.update)
 	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return fmt.Errorf("schedule %s already exists: delete it first (starter schedule delete --ticker %s) or pass --update", opts.ID, a.ticker)
@@ -257,7 +258,7 @@ func scheduleInbox(ctx context.Context, args []string, stdout io.Writer, cfg con
 		return err
 	}
 	defer c.Close()
-	opts := inboxSchedule(a, hasSearchAttributes(ctx, c, a.cfg.Namespace))
+	opts := inboxSchedule(a, launch.HasSearchAttributes(ctx, c, a.cfg.Namespace))
 	was, err := upsertSchedule(ctx, c.ScheduleClient(), opts, true)
 	if err != nil {
 		return err

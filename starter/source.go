@@ -4,36 +4,32 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
 // sourceFlags choose where a pipeline's data comes from: a local CSV
 // (uploaded to the store), a CSV already in the store, or Yahoo Finance.
+// They bind the fields of a pipeline.DataRequest, the request POST /train
+// reads as JSON; --csv is the starter's own (the API takes an upload).
 type sourceFlags struct {
-	kind     *string
-	csv      *string
-	storeCSV *string
-	start    *string
-	end      *string
-	format   formatFlags
+	req *pipeline.DataRequest
+	csv *string
 }
 
-func addSourceFlags(fs *flag.FlagSet) sourceFlags {
-	return sourceFlags{
-		kind:     fs.String("source", "csv", "data source: csv (a local file or --store-csv) or yahoo (--start/--end)"),
-		csv:      fs.String("csv", "", "local CSV of daily prices: Yahoo, Kaggle, Nasdaq, Stooq, Alpha Vantage, Investing.com exports and the like"),
-		storeCSV: fs.String("store-csv", "", "key of a CSV already in the blob store (e.g. uploads/<sha>.csv)"),
-		start:    fs.String("start", "", "first day of a Yahoo download (YYYY-MM-DD)"),
-		end:      fs.String("end", "", "last day of a Yahoo download (YYYY-MM-DD, default today)"),
-		format:   addFormatFlags(fs),
-	}
+func addSourceFlags(fs *flag.FlagSet, req *pipeline.DataRequest) sourceFlags {
+	fs.StringVar(&req.Source, "source", req.Source, "data source: csv (a local file or --store-csv) or yahoo (--start/--end)")
+	csv := fs.String("csv", "", "local CSV of daily prices: Yahoo, Kaggle, Nasdaq, Stooq, Alpha Vantage, Investing.com exports and the like")
+	fs.StringVar(&req.StoreCSV, "store-csv", req.StoreCSV, "key of a CSV already in the blob store (e.g. uploads/<sha>.csv)")
+	fs.StringVar(&req.Start, "start", req.Start, "first day of a Yahoo download (YYYY-MM-DD)")
+	fs.StringVar(&req.End, "end", req.End, "last day of a Yahoo download (YYYY-MM-DD, default today)")
+	bindFormatFlags(fs, &req.Columns, &req.DateFormat, &req.Decimal)
+	return sourceFlags{req: req, csv: csv}
 }
 
 // formatFlags describe a CSV the reader does not recognise by itself.
@@ -44,90 +40,73 @@ type formatFlags struct {
 }
 
 func addFormatFlags(fs *flag.FlagSet) formatFlags {
-	return formatFlags{
-		columns: fs.String("columns", "", "map the CSV's column names when they are not recognised, e.g. date=Day,open=Opening,close=Last "+
-			"(roles: date, open, high, low, close, adj_close, volume, ticker)"),
-		dateFormat: fs.String("date-format", "", "the CSV's date format when it cannot be told from the file, e.g. DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD"),
-		decimal:    fs.String("decimal", "", "the CSV's decimal separator, . or , when it cannot be told from the file (a ; or tab separated file)"),
-	}
+	f := formatFlags{columns: new(string), dateFormat: new(string), decimal: new(string)}
+	bindFormatFlags(fs, f.columns, f.dateFormat, f.decimal)
+	return f
 }
 
 // parse checks the flags and returns the format they describe.
 func (f formatFlags) parse() (frame.CSVFormat, error) {
-	cols, err := frame.ParseColumns(*f.columns)
+	format, err := pipeline.DataRequest{Columns: *f.columns, DateFormat: *f.dateFormat, Decimal: *f.decimal}.CSVFormat()
+	return format, flagError(err)
+}
+
+// bindFormatFlags binds the format flags to a request's fields.
+func bindFormatFlags(fs *flag.FlagSet, columns, dateFormat, decimal *string) {
+	fs.StringVar(columns, "columns", *columns, "map the CSV's column names when they are not recognised, e.g. date=Day,open=Opening,close=Last "+
+		"(roles: date, open, high, low, close, adj_close, volume, ticker)")
+	fs.StringVar(dateFormat, "date-format", *dateFormat, "the CSV's date format when it cannot be told from the file, e.g. DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY, YYYYMMDD")
+	fs.StringVar(decimal, "decimal", *decimal, "the CSV's decimal separator, . or , when it cannot be told from the file (a ; or tab separated file)")
+}
+
+// check checks the flags without touching the store.
+func (f sourceFlags) check() error {
+	return flagError(f.req.Check(*f.csv != ""))
+}
+
+// upload puts --csv into the store (nil when there is none). Call check
+// first.
+func (f sourceFlags) upload(ctx context.Context, store blob.Store) (*launch.Upload, error) {
+	if *f.csv == "" {
+		return nil, nil
+	}
+	up, err := launch.UploadFile(ctx, store, *f.csv)
 	if err != nil {
-		return frame.CSVFormat{}, fmt.Errorf("--columns: %w", err)
+		return nil, err
 	}
-	format := frame.CSVFormat{Columns: cols, DateFormat: strings.TrimSpace(*f.dateFormat), Decimal: strings.TrimSpace(*f.decimal)}
-	if err := format.Validate(); err != nil {
-		return frame.CSVFormat{}, fmt.Errorf("--date-format/--decimal: %w", err)
-	}
-	return format, nil
+	return &up, nil
 }
 
-// resolved is a chosen source: an upload key, or a download range.
-type resolved struct {
-	csvKey   string
-	format   frame.CSVFormat
-	download *pipeline.DownloadSpec
-	label    string // for people
-	idPart   string // short stable part of workflow ids
-}
-
-func (f sourceFlags) resolve(ctx context.Context, store blob.Store) (resolved, error) {
-	format, err := f.format.parse()
+// resolve uploads --csv (if given) and finds the data, with its SHA-256
+// ("" for a download).
+func (f sourceFlags) resolve(ctx context.Context, store blob.Store) (pipeline.TrainingData, string, error) {
+	if err := f.check(); err != nil {
+		return pipeline.TrainingData{}, "", err
+	}
+	up, err := f.upload(ctx, store)
 	if err != nil {
-		return resolved{}, err
+		return pipeline.TrainingData{}, "", err
 	}
-	if !format.IsZero() && *f.kind != "csv" {
-		return resolved{}, errors.New("--columns, --date-format and --decimal describe a CSV: they do not go with --source " + *f.kind)
-	}
-	r, err := f.resolveSource(ctx, store)
-	r.format = format
-	return r, err
+	data, sum, err := launch.ResolveData(ctx, store, *f.req, up, time.Now())
+	return data, sum, flagError(err)
 }
 
-func (f sourceFlags) resolveSource(ctx context.Context, store blob.Store) (resolved, error) {
-	switch *f.kind {
-	case "csv":
-		switch {
-		case *f.csv != "" && *f.storeCSV != "":
-			return resolved{}, errors.New("give --csv or --store-csv, not both")
-		case *f.storeCSV != "":
-			if err := blob.ValidateKey(*f.storeCSV); err != nil {
-				return resolved{}, err
-			}
-			ok, err := store.Exists(ctx, *f.storeCSV)
-			if err != nil {
-				return resolved{}, fmt.Errorf("check %s: %w", *f.storeCSV, err)
-			}
-			if !ok {
-				return resolved{}, fmt.Errorf("no object %s in the store", *f.storeCSV)
-			}
-			return resolved{csvKey: *f.storeCSV, label: store.URI(*f.storeCSV), idPart: "store"}, nil
-		case *f.csv != "":
-			key, sum, err := uploadCSV(ctx, store, *f.csv)
-			if err != nil {
-				return resolved{}, err
-			}
-			return resolved{csvKey: key, label: filepath.Base(*f.csv), idPart: sum[:8]}, nil
-		}
-		return resolved{}, errors.New("--csv FILE (or --store-csv KEY, or --source yahoo) is required")
-	case "yahoo":
-		start, end := *f.start, *f.end
-		if end == "" {
-			end = time.Now().UTC().Format("2006-01-02")
-		}
-		for _, d := range []string{start, end} {
-			if _, err := time.Parse("2006-01-02", d); err != nil {
-				return resolved{}, fmt.Errorf("--start and --end must be YYYY-MM-DD, got %q", d)
-			}
-		}
-		if start >= end {
-			return resolved{}, fmt.Errorf("--start %s must be before --end %s", start, end)
-		}
-		return resolved{download: &pipeline.DownloadSpec{Start: start, End: end},
-			label: "Yahoo Finance " + start + ".." + end, idPart: "yahoo"}, nil
+// flagError writes a request's field error (pipeline.FieldError) in the
+// starter's terms, naming each field by its flag; other errors are
+// returned as they are.
+func flagError(err error) error {
+	var fe *pipeline.FieldError
+	if !errors.As(err, &fe) {
+		return err
 	}
-	return resolved{}, fmt.Errorf("unknown --source %q: want csv or yahoo", *f.kind)
+	return errors.New(flagName(fe.Field) + ": " + fe.Text(flagName))
+}
+
+// flagName is the flag of a request field: its JSON name with '-' for
+// '_'; the uploaded file is --csv.
+func flagName(field string) string {
+	if field == "file" {
+		return "--csv"
+	}
+	return "--" + strings.ReplaceAll(field, "_", "-")
 }

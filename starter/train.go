@@ -1,23 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
-	"github.com/finsight/finsight/internal/prep"
 )
 
 func train(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
@@ -31,18 +26,18 @@ func train(ctx context.Context, args []string, stdout io.Writer, cfg config.Conf
 		return err
 	}
 	defer c.Close()
-	in.SearchAttributes = hasSearchAttributes(ctx, c, cfg.Namespace)
-	run, how, err := startTraining(ctx, c, client.StartWorkflowOptions{ID: req.id, TaskQueue: cfg.TaskQueue}, in)
+	in.SearchAttributes = launch.HasSearchAttributes(ctx, c, cfg.Namespace)
+	run, how, err := launch.StartTraining(ctx, c, client.StartWorkflowOptions{ID: req.id, TaskQueue: cfg.TaskQueue}, in)
 	if err != nil {
 		return err
 	}
 	if !req.asJSON {
 		switch how {
-		case startedNew:
+		case launch.StartedNew:
 			fmt.Fprintf(stdout, "started %s\n", pipeline.TrainingWorkflow)
-		case attachedRunning:
+		case launch.AttachedRunning:
 			fmt.Fprintf(stdout, "already running: attached to the %s started earlier with these arguments\n", pipeline.TrainingWorkflow)
-		case alreadyCompleted:
+		case launch.AlreadyCompleted:
 			fmt.Fprintf(stdout, "already completed: a %s with these arguments finished earlier (--new-run trains again)\n", pipeline.TrainingWorkflow)
 		}
 		fmt.Fprintf(stdout, "  workflow id: %s\n  run id:      %s\n  web ui:      %s\n", run.GetID(), run.GetRunID(), cfg.WorkflowURL(run.GetID()))
@@ -87,44 +82,45 @@ type trainRequest struct {
 	wait, asJSON bool
 }
 
-// parseTrain parses the flags, uploads a local CSV and derives the workflow
-// id; it does not talk to Temporal.
+// parseTrain parses the flags into a pipeline.TrainRequest (the request
+// POST /train reads as JSON), checks it, uploads a local CSV and derives
+// the workflow id (launch.PrepareTraining, as the API does); it does not
+// talk to Temporal.
 func parseTrain(ctx context.Context, args []string, cfg config.Config) (trainRequest, error) {
 	fs := newFlagSet("train")
 	cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags, uiFlag)...)
-	d := pipeline.DefaultModelParams()
-	ticker := fs.String("ticker", "", "ticker symbol (required)")
-	src := addSourceFlags(fs)
-	epochs := fs.Int("epochs", d.Epochs, "training epochs")
-	units := fs.Int("units", d.Units, "LSTM units per layer")
-	layers := fs.Int("layers", d.Layers, "LSTM layers")
-	dropout := fs.Float64("dropout", d.Dropout, "dropout between LSTM layers")
-	lr := fs.Float64("lr", d.LearningRate, "Adam learning rate")
-	batch := fs.Int("batch", d.BatchSize, "mini-batch size")
-	seed := fs.Int64("seed", d.Seed, "random seed of weights and batch order")
-	lookback := fs.Int("lookback", 50, "days of prices per input window")
-	horizon := fs.Int("horizon", 1, "days ahead to forecast")
-	clip := fs.Float64("clip-norm", d.ClipNorm, "max global gradient norm (0 = none)")
-	decay := fs.Float64("lr-decay", 0, "learning rate × this after each epoch (0 = constant)")
-	patience := fs.Int("patience", 0, "early stopping after N epochs without a better validation loss (0 = never)")
-	dc, dt := prep.DefaultCleanSpec(), prep.DefaultTransformSpec()
-	missing := fs.String("missing", dc.Missing, "missing values: ffill, interpolate or drop")
-	outliers := fs.String("outliers", dc.Outliers.Method, "outlier detection on daily returns: zscore, iqr or none")
-	outlierK := fs.Float64("outlier-k", dc.Outliers.K, "outlier threshold (robust z or IQR multiples)")
-	outlierAction := fs.String("outlier-action", dc.Outliers.Strategy, "what to do with outliers: flag, clip or drop")
-	target := fs.String("target", dt.Target, "what the model predicts: logret (log-return of Open) or price (scaled Open)")
-	scaler := fs.String("scaler", dt.Scaler, "scaler: standard or minmax")
-	features := fs.String("features", strings.Join(dt.Features, ","), "comma-separated inputs: open,high,low,close,adj_close,volume")
-	trials := fs.Int("trials", 0, "hyperparameter search trials before training (0 = no search)")
-	concurrency := fs.Int("concurrency", 2, "search trials in flight at once")
-	sampler := fs.String("sampler", "tpe", "search sampler: tpe or random")
-	trialEpochs := fs.Int("trial-epochs", 3, "epochs per search trial")
-	margin := fs.Float64("margin", 0, "promotion: how much worse than naive (RMSE share, 0.05 = 5%) a new champion may be")
-	force := fs.Bool("force-promote", false, "make the new model champion whatever the gate says (recorded)")
-	device := fs.String("run-device", "auto", "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
+	r := pipeline.DefaultTrainRequest()
+	fs.StringVar(&r.Ticker, "ticker", "", "ticker symbol (required)")
+	src := addSourceFlags(fs, &r.DataRequest)
+	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "training epochs")
+	fs.IntVar(&r.Units, "units", r.Units, "LSTM units per layer")
+	fs.IntVar(&r.Layers, "layers", r.Layers, "LSTM layers")
+	fs.Float64Var(&r.Dropout, "dropout", r.Dropout, "dropout between LSTM layers")
+	fs.Float64Var(&r.LR, "lr", r.LR, "Adam learning rate")
+	fs.IntVar(&r.Batch, "batch", r.Batch, "mini-batch size")
+	fs.Int64Var(&r.Seed, "seed", r.Seed, "random seed of weights and batch order")
+	fs.IntVar(&r.Lookback, "lookback", r.Lookback, "days of prices per input window")
+	fs.IntVar(&r.Horizon, "horizon", r.Horizon, "days ahead to forecast")
+	fs.Float64Var(&r.ClipNorm, "clip-norm", r.ClipNorm, "max global gradient norm (0 = none)")
+	fs.Float64Var(&r.LRDecay, "lr-decay", r.LRDecay, "learning rate × this after each epoch (0 = constant)")
+	fs.IntVar(&r.Patience, "patience", r.Patience, "early stopping after N epochs without a better validation loss (0 = never)")
+	fs.StringVar(&r.Missing, "missing", r.Missing, "missing values: ffill, interpolate or drop")
+	fs.StringVar(&r.Outliers, "outliers", r.Outliers, "outlier detection on daily returns: zscore, iqr or none")
+	fs.Float64Var(&r.OutlierK, "outlier-k", r.OutlierK, "outlier threshold (robust z or IQR multiples)")
+	fs.StringVar(&r.OutlierAction, "outlier-action", r.OutlierAction, "what to do with outliers: flag, clip or drop")
+	fs.StringVar(&r.Target, "target", r.Target, "what the model predicts: logret (log-return of Open) or price (scaled Open)")
+	fs.StringVar(&r.Scaler, "scaler", r.Scaler, "scaler: standard or minmax")
+	fs.StringVar(&r.Features, "features", r.Features, "comma-separated inputs: open,high,low,close,adj_close,volume")
+	fs.IntVar(&r.Trials, "trials", r.Trials, "hyperparameter search trials before training (0 = no search)")
+	fs.IntVar(&r.Concurrency, "concurrency", r.Concurrency, "search trials in flight at once")
+	fs.StringVar(&r.Sampler, "sampler", r.Sampler, "search sampler: tpe or random")
+	fs.IntVar(&r.TrialEpochs, "trial-epochs", r.TrialEpochs, "epochs per search trial")
+	fs.Float64Var(&r.Margin, "margin", r.Margin, "promotion: how much worse than naive (RMSE share, 0.05 = 5%) a new champion may be")
+	fs.BoolVar(&r.ForcePromote, "force-promote", r.ForcePromote, "make the new model champion whatever the gate says (recorded)")
+	fs.StringVar(&r.RunDevice, "run-device", r.RunDevice, "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
 	wait := fs.Bool("wait", false, "wait for the pipeline and print its result")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object (implies --wait)")
-	newRun := fs.Bool("new-run", false, "train again even if the same arguments already ran: the workflow id gets a time suffix "+
+	fs.BoolVar(&r.NewRun, "new-run", r.NewRun, "train again even if the same arguments already ran: the workflow id gets a time suffix "+
 		"(without it the id is train-<TICKER>-<data hash>-<parameters hash>, and the same request attaches to its running run "+
 		"or reports its completed one; a failed run is retried)")
 	if err := parseFlags(fs, args); err != nil {
@@ -133,57 +129,22 @@ func parseTrain(ctx context.Context, args []string, cfg config.Config) (trainReq
 	if fs.NArg() > 0 {
 		return trainRequest{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	t, err := pipeline.NormalizeTicker(*ticker)
-	if err != nil {
-		return trainRequest{}, err
+	if err := r.Check(*src.csv != ""); err != nil {
+		return trainRequest{}, flagError(err) // before the store is touched
 	}
 	store, err := cfg.OpenStore(ctx)
 	if err != nil {
 		return trainRequest{}, err
 	}
-	source, err := src.resolve(ctx, store)
+	up, err := src.upload(ctx, store)
 	if err != nil {
 		return trainRequest{}, err
 	}
-	in := pipeline.TrainingInput{
-		Ticker: t, CSVKey: source.csvKey, Format: source.format, Download: source.download, Source: source.label, Lookback: *lookback, Horizon: *horizon,
-		Model: pipeline.ModelParams{Layers: *layers, Units: *units, Dropout: *dropout, Epochs: *epochs,
-			BatchSize: *batch, LearningRate: *lr, Seed: *seed, ClipNorm: *clip, LRDecay: *decay, Patience: *patience},
-		Clean:     prep.CleanSpec{Missing: *missing, Outliers: prep.OutlierSpec{Method: *outliers, K: *outlierK, Strategy: *outlierAction}},
-		Transform: prep.TransformSpec{Target: *target, Scaler: *scaler, Features: strings.Split(*features, ",")},
-		Tune:      pipeline.TuneSpec{Trials: *trials, Concurrency: *concurrency, Sampler: *sampler, Epochs: *trialEpochs, Seed: *seed},
-		Device:    *device, PromotionMargin: *margin, ForcePromote: *force,
-	}.WithDefaults()
-	if err := in.Clean.Validate(); err != nil {
-		return trainRequest{}, err
-	}
-	if err := in.Transform.Validate(); err != nil {
-		return trainRequest{}, err
-	}
-	dataPart, err := dataIDPart(ctx, store, source)
+	tr, err := launch.PrepareTraining(ctx, store, r, up, time.Now())
 	if err != nil {
-		return trainRequest{}, err
+		return trainRequest{}, flagError(err)
 	}
-	id, err := trainingWorkflowID(in, dataPart, *newRun, time.Now())
-	if err != nil {
-		return trainRequest{}, err
-	}
-	return trainRequest{cfg: cfg, in: in, id: id, wait: *wait, asJSON: *asJSON}, nil
-}
-
-// uploadCSV copies a local CSV into the store under its content hash, so
-// workers on other machines can read it and the same file is stored once.
-func uploadCSV(ctx context.Context, store blob.Store, path string) (key, sum string, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", fmt.Errorf("read csv: %w", err)
-	}
-	sum = blob.ContentHash(b)
-	key = pipeline.UploadKey(sum)
-	if err := store.PutIfAbsent(ctx, key, bytes.NewReader(b)); err != nil && !errors.Is(err, blob.ErrExists) {
-		return "", "", fmt.Errorf("upload %s: %w", path, err)
-	}
-	return key, sum, nil
+	return trainRequest{cfg: cfg, in: tr.Input, id: tr.ID, wait: *wait, asJSON: *asJSON}, nil
 }
 
 func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {

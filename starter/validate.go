@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -20,7 +21,9 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, cfg conf
 	fs := newFlagSet("validate")
 	cfg.FlagsFor(fs, flagsOf(dialFlags(), queueFlag, config.StoreFlags)...)
 	ticker := fs.String("ticker", "", "ticker symbol (default: from the file's Name column, else DATA)")
-	src := addSourceFlags(fs)
+	var data pipeline.DataRequest
+	data.Source = pipeline.SourceCSV
+	src := addSourceFlags(fs, &data)
 	asJSON := fs.Bool("json", false, "print the anomalies as a JSON list")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -33,11 +36,14 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, cfg conf
 	if err != nil {
 		return err
 	}
+	if err := src.check(); err != nil {
+		return err
+	}
 	store, err := cfg.OpenStore(ctx)
 	if err != nil {
 		return err
 	}
-	source, err := src.resolve(ctx, store)
+	source, sum, err := src.resolve(ctx, store)
 	if err != nil {
 		return err
 	}
@@ -46,9 +52,9 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, cfg conf
 		return err
 	}
 	defer c.Close()
-	id := fmt.Sprintf("validate-%s-%s-%d", t, source.idPart, time.Now().UnixNano())
+	id := fmt.Sprintf("validate-%s-%s-%d", t, pipeline.DataIDPart(sum), time.Now().UnixNano())
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, pipeline.ValidateWorkflow,
-		pipeline.ValidateInput{Ticker: t, CSVKey: source.csvKey, Format: source.format, Download: source.download, SearchAttributes: hasSearchAttributes(ctx, c, cfg.Namespace)})
+		pipeline.ValidateInput{Ticker: t, CSVKey: source.CSVKey, Format: source.Format, Download: source.Download, SearchAttributes: launch.HasSearchAttributes(ctx, c, cfg.Namespace)})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", pipeline.ValidateWorkflow, err)
 	}
@@ -71,9 +77,9 @@ func validateData(ctx context.Context, args []string, stdout io.Writer, cfg conf
 		fmt.Fprintf(stdout, "%-8s %-22s %-10s %-6s %s\n", a.Severity, a.Rule, date, a.Split, a.Detail)
 	}
 	if res.Read != "" {
-		fmt.Fprintf(stdout, "%s: %s\n", source.label, res.Read)
+		fmt.Fprintf(stdout, "%s: %s\n", source.Label, res.Read)
 	}
-	fmt.Fprintf(stdout, "%s: %d rows (data version %.12s), %d critical, %d warning, %d info (workflow %s)\n", source.label, res.Raw.Rows,
+	fmt.Fprintf(stdout, "%s: %d rows (data version %.12s), %d critical, %d warning, %d info (workflow %s)\n", source.Label, res.Raw.Rows,
 		res.Raw.SHA256, res.Counts["critical"], res.Counts["warning"], res.Counts["info"], run.GetID())
 	if res.Counts["critical"] > 0 {
 		return errors.New("critical anomalies found: a training run on this data would stop")

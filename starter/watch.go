@@ -10,15 +10,13 @@ import (
 	"strings"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/finsight/finsight/internal/config"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -26,35 +24,10 @@ import (
 var (
 	// watchEvery is how often train/retrain --wait poll (watch has --every).
 	watchEvery = time.Second
-	// progressQueryTimeout bounds one progress query: with no worker
-	// polling, a query waits until its deadline.
-	progressQueryTimeout = 5 * time.Second
 	// describeRetries is how many Describe errors in a row a follow
 	// survives (a frontend restarting) before it gives up.
 	describeRetries = 10
 )
-
-// queryProgress asks workflow id (run runID, "" = its latest) for its
-// progress query.
-func queryProgress(ctx context.Context, c client.Client, id, runID string) (pipeline.Progress, error) {
-	ctx, cancel := context.WithTimeout(ctx, progressQueryTimeout)
-	defer cancel()
-	var p pipeline.Progress
-	v, err := c.QueryWorkflow(ctx, id, runID, pipeline.ProgressQuery)
-	if err != nil {
-		return p, fmt.Errorf("query %s of %s: %w", pipeline.ProgressQuery, id, err)
-	}
-	if err := v.Get(&p); err != nil {
-		return p, fmt.Errorf("decode %s of %s: %w", pipeline.ProgressQuery, id, err)
-	}
-	return p, nil
-}
-
-// noProgressQuery reports whether err says the workflow has no progress
-// query at all (a workflow type without one), so asking again is useless.
-func noProgressQuery(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "unknown queryType")
-}
 
 // follow polls workflow id (run runID; "" = the latest) every so often
 // until it closes, showing its progress query in view, and returns its
@@ -79,11 +52,11 @@ func follow(ctx context.Context, c client.Client, id, runID string, view progres
 			switch d.GetWorkflowExecutionInfo().GetStatus() {
 			case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 				if queryable {
-					p, err := queryProgress(ctx, c, id, runID)
+					p, err := launch.QueryProgress(ctx, c, id, runID)
 					if err == nil {
 						view.update(p)
 					}
-					queryable = !noProgressQuery(err)
+					queryable = !launch.NoProgressQuery(err)
 				}
 			case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
 				runID = "" // the next run: the latest
@@ -104,22 +77,6 @@ func follow(ctx context.Context, c client.Client, id, runID string, view progres
 // "Canceled", "Terminated", "TimedOut", "ContinuedAsNew").
 func statusOf(d *workflowservice.DescribeWorkflowExecutionResponse) enumspb.WorkflowExecutionStatus {
 	return d.GetWorkflowExecutionInfo().GetStatus()
-}
-
-// closedError is the error a workflow that did not complete ended with
-// (its failure, or the cancellation or termination), without the SDK's
-// wrapper that names the workflow again.
-func closedError(ctx context.Context, c client.Client, id, runID string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	err := c.GetWorkflow(ctx, id, runID).Get(ctx, nil)
-	var we *temporal.WorkflowExecutionError
-	if errors.As(err, &we) {
-		if cause := errors.Unwrap(we); cause != nil {
-			return cause
-		}
-	}
-	return err
 }
 
 // watch follows a workflow's progress until it ends and prints its result.
@@ -155,7 +112,7 @@ func watch(ctx context.Context, args []string, stdout io.Writer, cfg config.Conf
 	runID = final.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	view.finish(st.String(), st == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED)
 	if st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		err := closedError(ctx, c, id, runID)
+		err := launch.ClosedError(ctx, c, id, runID)
 		if err == nil {
 			err = errors.New("no error recorded")
 		}
@@ -212,24 +169,6 @@ func printResult(ctx context.Context, c client.Client, w io.Writer, id, runID, t
 	return nil
 }
 
-// workflowStatus is what `starter status` reports.
-type workflowStatus struct {
-	WorkflowID string            `json:"workflow_id"`
-	RunID      string            `json:"run_id"`
-	Type       string            `json:"type"`
-	Status     string            `json:"status"`
-	Stage      string            `json:"stage,omitempty"`
-	Epoch      int               `json:"epoch,omitempty"`
-	Epochs     int               `json:"epochs,omitempty"`
-	TrainLoss  float64           `json:"train_loss,omitempty"`
-	ValLoss    float64           `json:"val_loss,omitempty"`
-	Started    time.Time         `json:"started"`
-	Closed     *time.Time        `json:"closed,omitempty"`
-	Memo       map[string]string `json:"memo,omitempty"`
-	LastError  string            `json:"last_error,omitempty"`
-	WebUI      string            `json:"web_ui"`
-}
-
 // showStatus prints a workflow's status once.
 func showStatus(ctx context.Context, args []string, stdout io.Writer, cfg config.Config) error {
 	fs := newFlagSet("status")
@@ -248,7 +187,7 @@ func showStatus(ctx context.Context, args []string, stdout io.Writer, cfg config
 	if err != nil {
 		return err
 	}
-	s := statusReport(ctx, c, d)
+	s := launch.StatusReport(ctx, c, d)
 	s.WebUI = cfg.WorkflowURL(id)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(s)
@@ -257,44 +196,8 @@ func showStatus(ctx context.Context, args []string, stdout io.Writer, cfg config
 	return nil
 }
 
-// statusReport gathers what status shows: the description, the progress
-// query of a running workflow (else the Stage search attribute), the memo
-// and the last error (a pending activity's last failure, or the
-// workflow's own).
-func statusReport(ctx context.Context, c client.Client, d *workflowservice.DescribeWorkflowExecutionResponse) workflowStatus {
-	info := d.GetWorkflowExecutionInfo()
-	ex := info.GetExecution()
-	s := workflowStatus{WorkflowID: ex.GetWorkflowId(), RunID: ex.GetRunId(), Type: info.GetType().GetName(),
-		Status: info.GetStatus().String(), Started: info.GetStartTime().AsTime().UTC(), Memo: payloadStrings(info.GetMemo().GetFields())}
-	if ct := info.GetCloseTime(); ct != nil && info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		t := ct.AsTime().UTC()
-		s.Closed = &t
-	}
-	s.Stage = payloadStrings(info.GetSearchAttributes().GetIndexedFields())["Stage"]
-	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		if p, err := queryProgress(ctx, c, s.WorkflowID, s.RunID); err == nil {
-			if p.Stage != "" {
-				s.Stage = p.Stage
-			}
-			s.Epoch, s.Epochs, s.TrainLoss, s.ValLoss = p.Epoch, p.Epochs, p.TrainLoss, p.ValLoss
-		}
-		for _, a := range d.GetPendingActivities() {
-			if f := a.GetLastFailure(); f != nil {
-				s.LastError = fmt.Sprintf("%s (attempt %d): %s", a.GetActivityType().GetName(), a.GetAttempt(), f.GetMessage())
-			}
-		}
-		return s
-	}
-	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		if err := closedError(ctx, c, s.WorkflowID, s.RunID); err != nil {
-			s.LastError = err.Error()
-		}
-	}
-	return s
-}
-
 // printStatus prints a status for people.
-func printStatus(w io.Writer, s workflowStatus) {
+func printStatus(w io.Writer, s launch.WorkflowStatus) {
 	fmt.Fprintf(w, "workflow:   %s (%s)\n", s.WorkflowID, s.Type)
 	fmt.Fprintf(w, "run id:     %s\n", s.RunID)
 	when := "started " + s.Started.Format(time.RFC3339)
@@ -329,30 +232,6 @@ func printStatus(w io.Writer, s workflowStatus) {
 	}
 	fmt.Fprintf(w, "last error: %s\n", lastErr)
 	fmt.Fprintf(w, "web ui:     %s\n", s.WebUI)
-}
-
-// payloadStrings decodes memo or search attribute payloads, each as text
-// (a string as is, anything else as its JSON).
-func payloadStrings(fields map[string]*commonpb.Payload) map[string]string {
-	if len(fields) == 0 {
-		return nil
-	}
-	dc := converter.GetDefaultDataConverter()
-	out := make(map[string]string, len(fields))
-	for k, p := range fields {
-		var v any
-		if err := dc.FromPayload(p, &v); err != nil {
-			continue
-		}
-		if s, ok := v.(string); ok {
-			out[k] = s
-			continue
-		}
-		if b, err := json.Marshal(v); err == nil {
-			out[k] = string(b)
-		}
-	}
-	return out
 }
 
 // cancelWorkflow asks a workflow to cancel, waits up to --wait for it to
@@ -393,7 +272,7 @@ func cancelWorkflow(ctx context.Context, args []string, stdout io.Writer, cfg co
 	if final == nil {
 		return fmt.Errorf("%s is still running after %s: it may be cleaning up (starter status %s shows when it ends)", id, *wait, id)
 	}
-	s := statusReport(ctx, c, final)
+	s := launch.StatusReport(ctx, c, final)
 	fmt.Fprintf(stdout, "%s: %s", id, s.Status)
 	if s.Stage != "" {
 		fmt.Fprintf(stdout, " (stage %s)", s.Stage)

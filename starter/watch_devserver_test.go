@@ -23,6 +23,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/devserver"
+	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/steps"
 	"github.com/finsight/finsight/workflows"
@@ -192,7 +193,7 @@ func TestWatchStatusCancelAgainstDevServer(t *testing.T) {
 	t.Run("status and cancel", func(t *testing.T) {
 		id := "watch-cancel"
 		start(t, id, demoInput{Epochs: 3, Step: 200 * time.Millisecond, Block: true})
-		var s workflowStatus
+		var s launch.WorkflowStatus
 		for deadline := time.Now().Add(30 * time.Second); s.Epoch < 3; time.Sleep(100 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("never trained 3 epochs: %+v", s)
@@ -257,7 +258,7 @@ func TestWatchStatusCancelAgainstDevServer(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no workflow id in:\n%s", out)
 		}
-		var s workflowStatus
+		var s launch.WorkflowStatus
 		if err := json.Unmarshal([]byte(mustRun(t, getenv, "status", "--json", m[1])), &s); err != nil {
 			t.Fatal(err)
 		}

@@ -34,6 +34,12 @@ type Store interface {
 	// generation: an opaque token that PutIfGen compares. ErrNotFound
 	// (wrapped) when missing.
 	GetGen(ctx context.Context, key string) (data []byte, gen string, err error)
+	// Generation returns the generation GetGen would return with the
+	// object's content, from its metadata only (a GCS attributes request, a
+	// local stat), so that a reader holding a copy can check cheaply
+	// whether it is still current and read the object again only when it
+	// changed. ErrNotFound (wrapped) when missing.
+	Generation(ctx context.Context, key string) (gen string, err error)
 	// PutIfGen is Put with a compare-and-swap precondition: it writes only if
 	// the object's current generation is gen ("" means the object must not
 	// exist) and otherwise returns ErrPrecondition (wrapped), leaving the

@@ -21,6 +21,7 @@ func casCases() []storeCase {
 		{"PutIfGenAgainstPutIfAbsent", testPutIfGenAgainstPutIfAbsent},
 		{"FailedPutIfGenKeepsObject", testFailedPutIfGenKeepsObject},
 		{"ConcurrentCounter", testConcurrentCounter},
+		{"GenerationIsGetGens", testGenerationIsGetGens},
 	}
 }
 
@@ -44,6 +45,47 @@ func testGetGenMissing(t *testing.T, s Store) {
 	_, _, err := s.GetGen(context.Background(), "registry/NONE.json")
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "registry/NONE.json") {
 		t.Fatalf("GetGen of a missing key: err = %v, want ErrNotFound naming the key", err)
+	}
+}
+
+// testGenerationIsGetGens: Generation answers the generation GetGen reads
+// with the content, follows every kind of write, and says ErrNotFound for a
+// missing object.
+func testGenerationIsGetGens(t *testing.T, s Store) {
+	ctx := context.Background()
+	if _, err := s.Generation(ctx, "registry/NONE.json"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "registry/NONE.json") {
+		t.Fatalf("Generation of a missing key: err = %v, want ErrNotFound naming the key", err)
+	}
+	same := func(what string) string {
+		t.Helper()
+		_, want := mustGetGen(t, s, "m.json")
+		got, err := s.Generation(ctx, "m.json")
+		if err != nil || got != want {
+			t.Fatalf("%s: Generation = %q, %v; GetGen's generation %q", what, got, err, want)
+		}
+		if again, err := s.Generation(ctx, "m.json"); err != nil || again != got {
+			t.Fatalf("%s: Generation again = %q, %v; want %q", what, again, err, got)
+		}
+		return got
+	}
+	if err := putIfGen(s, "m.json", "one", ""); err != nil {
+		t.Fatal(err)
+	}
+	g1 := same("created")
+	if err := putIfGen(s, "m.json", "two", g1); err != nil {
+		t.Fatal(err)
+	}
+	g2 := same("after PutIfGen")
+	mustPut(t, s, "m.json", "six") // same size as before
+	g3 := same("after Put")
+	if g1 == g2 || g2 == g3 {
+		t.Fatalf("generations %s, %s, %s: a write kept the generation", g1, g2, g3)
+	}
+	if err := s.Delete(ctx, "m.json"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Generation(ctx, "m.json"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Generation after Delete: %v, want ErrNotFound", err)
 	}
 }
 

@@ -16,8 +16,8 @@ const DefaultCallTimeout = 30 * time.Second
 // an *UnavailableError naming the store, the operation and the key) instead
 // of hanging:
 //
-//   - Exists, List, Delete and GetGen (small manifests) must finish within
-//     the timeout.
+//   - Exists, List, Delete, GetGen (small manifests) and Generation must
+//     finish within the timeout.
 //   - Put, PutIfAbsent and PutIfGen must not go longer than the timeout
 //     without taking bytes from the caller's reader (or, after the last one,
 //     without finishing). Time spent inside the caller's reader does not
@@ -110,6 +110,14 @@ func (s *DeadlineStore) GetGen(ctx context.Context, key string) ([]byte, string,
 	defer cancel()
 	b, gen, err := s.inner.GetGen(cctx, key)
 	return b, gen, s.classify(ctx, "get", key, s.expired(ctx, cctx), err)
+}
+
+// Generation implements Store.
+func (s *DeadlineStore) Generation(ctx context.Context, key string) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	gen, err := s.inner.Generation(cctx, key)
+	return gen, s.classify(ctx, "stat", key, s.expired(ctx, cctx), err)
 }
 
 // Exists implements Store.

@@ -63,10 +63,11 @@ func TestGCSOutagesAreErrUnavailable(t *testing.T) {
 	for name, endpoint := range map[string]string{"hanging": hanging.URL, "503": failing.URL, "refused": refused} {
 		s := openDownGCS(t, endpoint)
 		calls := map[string]func(ctx context.Context) error{
-			"List":   func(ctx context.Context) error { _, err := s.List(ctx, "registry/"); return err },
-			"Get":    func(ctx context.Context) error { _, err := GetBytes(ctx, s, "registry/NFLX.json"); return err },
-			"GetGen": func(ctx context.Context) error { _, _, err := s.GetGen(ctx, "registry/NFLX.json"); return err },
-			"Put":    func(ctx context.Context) error { return PutBytes(ctx, s, "runs/r/run.json", []byte("{}")) },
+			"List":       func(ctx context.Context) error { _, err := s.List(ctx, "registry/"); return err },
+			"Get":        func(ctx context.Context) error { _, err := GetBytes(ctx, s, "registry/NFLX.json"); return err },
+			"GetGen":     func(ctx context.Context) error { _, _, err := s.GetGen(ctx, "registry/NFLX.json"); return err },
+			"Generation": func(ctx context.Context) error { _, err := s.Generation(ctx, "registry/NFLX.json"); return err },
+			"Put":        func(ctx context.Context) error { return PutBytes(ctx, s, "runs/r/run.json", []byte("{}")) },
 			"PutIfGen": func(ctx context.Context) error {
 				return s.PutIfGen(ctx, "registry/NFLX.json", strings.NewReader("{}"), "")
 			},

@@ -58,10 +58,11 @@ func storeCalls() map[string]func(ctx context.Context, s blob.Store) error {
 			_, err := blob.GetBytes(ctx, s, "k/obj")
 			return err
 		},
-		"GetGen": func(ctx context.Context, s blob.Store) error { _, _, err := s.GetGen(ctx, "k/obj"); return err },
-		"Exists": func(ctx context.Context, s blob.Store) error { _, err := s.Exists(ctx, "k/obj"); return err },
-		"List":   func(ctx context.Context, s blob.Store) error { _, err := s.List(ctx, "k/obj"); return err },
-		"Delete": func(ctx context.Context, s blob.Store) error { return s.Delete(ctx, "k/obj") },
+		"GetGen":     func(ctx context.Context, s blob.Store) error { _, _, err := s.GetGen(ctx, "k/obj"); return err },
+		"Generation": func(ctx context.Context, s blob.Store) error { _, err := s.Generation(ctx, "k/obj"); return err },
+		"Exists":     func(ctx context.Context, s blob.Store) error { _, err := s.Exists(ctx, "k/obj"); return err },
+		"List":       func(ctx context.Context, s blob.Store) error { _, err := s.List(ctx, "k/obj"); return err },
+		"Delete":     func(ctx context.Context, s blob.Store) error { return s.Delete(ctx, "k/obj") },
 	}
 }
 

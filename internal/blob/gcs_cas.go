@@ -32,6 +32,23 @@ func (g *GCS) GetGen(ctx context.Context, key string) ([]byte, string, error) {
 	return b, strconv.FormatInt(rc.Attrs.Generation, 10), nil
 }
 
+// Generation returns the object's GCS generation from its attributes (a
+// metadata request; the content is not read).
+func (g *GCS) Generation(ctx context.Context, key string) (string, error) {
+	obj, err := g.object(key)
+	if err != nil {
+		return "", err
+	}
+	attrs, err := obj.Attrs(ctx)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return "", fmt.Errorf("stat %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("stat %s: %w", key, err)
+	}
+	return strconv.FormatInt(attrs.Generation, 10), nil
+}
+
 // PutIfGen uploads r with an ifGenerationMatch precondition (gen "": the
 // does-not-exist one). GCS checks it when the upload is finalized, atomically
 // with the write, and answers 412 if it does not hold.

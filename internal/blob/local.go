@@ -15,7 +15,8 @@ import (
 
 // Local is a Store backed by a directory on the local file system.
 type Local struct {
-	dir string // absolute
+	dir  string   // absolute
+	gens genCache // generations by stat (Generation)
 }
 
 var _ Store = (*Local)(nil)

@@ -150,6 +150,9 @@ func testInvalidKeysRejected(t *testing.T, s Store) {
 		if _, _, err := s.GetGen(ctx, key); err == nil || errors.Is(err, ErrNotFound) {
 			t.Errorf("GetGen(%q) err = %v, want a validation error", key, err)
 		}
+		if _, err := s.Generation(ctx, key); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("Generation(%q) err = %v, want a validation error", key, err)
+		}
 		if err := s.PutIfGen(ctx, key, strings.NewReader("x"), ""); err == nil {
 			t.Errorf("PutIfGen(%q) succeeded", key)
 		}

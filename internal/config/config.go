@@ -35,6 +35,8 @@ type Config struct {
 	GCSCredentials  string // service-account key file for gs:// stores ("" = Application Default Credentials)
 	GCSEndpoint     string // GCS endpoint of an emulator ("" = Google's, or STORAGE_EMULATOR_HOST)
 	HookToken       string // secret of the API's POST /hooks/gcs ("" = the hook is off)
+	APITokens       string // comma-separated bearer tokens of the API's mutating routes ("" = they answer 403); see APITokenList
+	ManifestRefresh string // how often the API checks a served ticker's registry manifest for moves (a Go duration)
 	LogLevel        string // debug, info, warn or error (see internal/logging)
 	LogFormat       string // text or json
 	MetricsAddr     string // listen address of the worker's Prometheus /metrics ("" = off)
@@ -70,6 +72,8 @@ func FromEnv(getenv func(string) string) Config {
 		GCSCredentials:  get("FINSIGHT_GCS_CREDENTIALS", ""),
 		GCSEndpoint:     get("FINSIGHT_GCS_ENDPOINT", ""),
 		HookToken:       get("FINSIGHT_HOOK_TOKEN", ""),
+		APITokens:       get("FINSIGHT_API_TOKENS", ""),
+		ManifestRefresh: get("FINSIGHT_MANIFEST_REFRESH", "1s"),
 		LogLevel:        get("FINSIGHT_LOG_LEVEL", "info"),
 		LogFormat:       get("FINSIGHT_LOG_FORMAT", "text"),
 		MetricsAddr:     get("FINSIGHT_METRICS_ADDR", DefaultMetricsAddr),
@@ -142,6 +146,43 @@ func hidePath(s string) string {
 		return "(set)"
 	}
 	return u.Scheme + "://" + u.Host + "/…"
+}
+
+// APIFlags registers the API's own settings (the API binary's only): the
+// bearer tokens of its mutating routes. Their -help default hides them;
+// the environment is the better place for them (a command line is visible
+// to other users of the machine).
+func (c *Config) APIFlags(fs *flag.FlagSet) {
+	fs.Var(&secretFlag{&c.APITokens, countTokens}, "api-tokens", "comma-separated bearer tokens (Authorization: Bearer <token>) of the API's "+
+		"POST /train, /retrain, /models/{ticker}/promote|rollback and DELETE /workflows/{id}; empty turns them off (env FINSIGHT_API_TOKENS)")
+	fs.StringVar(&c.ManifestRefresh, "manifest-refresh", c.ManifestRefresh, "how often /predict checks a ticker's registry manifest "+
+		"(one metadata read per ticker per interval; a promotion is served within about this long; 0 checks on every request) (env FINSIGHT_MANIFEST_REFRESH)")
+}
+
+// ManifestRefreshEvery parses ManifestRefresh.
+func (c Config) ManifestRefreshEvery() (time.Duration, error) {
+	d, err := time.ParseDuration(c.ManifestRefresh)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("manifest refresh %q: want a duration such as 1s (0 checks on every request)", c.ManifestRefresh)
+	}
+	return d, nil
+}
+
+// APITokenList is APITokens split at commas, each trimmed, empty ones
+// dropped.
+func (c Config) APITokenList() []string {
+	var out []string
+	for _, t := range strings.Split(c.APITokens, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// countTokens shows a token list as how many it holds.
+func countTokens(s string) string {
+	return fmt.Sprintf("(%d set)", len(Config{APITokens: s}.APITokenList()))
 }
 
 // DefaultMetricsAddr is where a worker serves Prometheus /metrics unless

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"flag"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,34 @@ func TestStoreTimeout(t *testing.T) {
 	}
 	if d, ok := s.(*blob.DeadlineStore); !ok || d.Timeout() != 1500*time.Millisecond {
 		t.Errorf("OpenStore gave %T, want a DeadlineStore of 1.5s", s)
+	}
+}
+
+func TestAPITokens(t *testing.T) {
+	if c := FromEnv(env(nil)); c.APITokens != "" || c.APITokenList() != nil {
+		t.Errorf("default API tokens %q, want none (mutating routes off)", c.APITokens)
+	}
+	c := FromEnv(env(map[string]string{"FINSIGHT_API_TOKENS": " alpha , beta,,gamma "}))
+	if got := c.APITokenList(); !slices.Equal(got, []string{"alpha", "beta", "gamma"}) {
+		t.Errorf("tokens %q, want alpha, beta, gamma", got)
+	}
+	fs := flag.NewFlagSet("finsight-api", flag.ContinueOnError)
+	c.APIFlags(fs)
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	fs.PrintDefaults()
+	if strings.Contains(help.String(), "alpha") || !strings.Contains(help.String(), "(3 set)") {
+		t.Errorf("-help shows the tokens, or not how many:\n%s", help.String())
+	}
+	if err := fs.Parse([]string{"-api-tokens", "delta"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.APITokenList(); !slices.Equal(got, []string{"delta"}) {
+		t.Errorf("the flag did not override: %q", got)
+	}
+	all := flag.NewFlagSet("all", flag.ContinueOnError)
+	c.Flags(all)
+	if all.Lookup("api-tokens") != nil {
+		t.Error("Flags registers --api-tokens: only the API binary takes it (APIFlags)")
 	}
 }

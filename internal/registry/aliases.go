@@ -56,16 +56,6 @@ func (m Manifest) Version(n int) (Version, bool) {
 	return Version{}, false
 }
 
-// Serving is the version /predict should use: the champion, or the latest
-// when there is no champion; selection says which.
-func (m Manifest) Serving() (v Version, selection string, ok bool) {
-	if v, ok := m.Alias(Champion); ok {
-		return v, Champion, true
-	}
-	v, ok = m.Latest()
-	return v, "latest (no champion)", ok
-}
-
 // move points alias at version (0 removes it) and records why.
 func (m *Manifest) move(alias string, version int, at time.Time, reason string, forced bool, runID string) {
 	if m.Aliases == nil {

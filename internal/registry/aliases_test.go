@@ -3,9 +3,11 @@ package registry
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/metrics"
 )
 
 func registryWithVersions(t *testing.T, n int) Registry {
@@ -28,8 +30,8 @@ func TestChampionChallengerAndRollback(t *testing.T) {
 	ctx := context.Background()
 	r := registryWithVersions(t, 3)
 	m, _ := r.Manifest(ctx, "T")
-	if v, sel, _ := m.Serving(); v.Version != 3 || sel != "latest (no champion)" {
-		t.Fatalf("serving v%d (%s) without a champion, want the latest v3", v.Version, sel)
+	if v, ok := m.Alias(Champion); ok {
+		t.Fatalf("champion v%d before any promotion", v.Version)
 	}
 	mustSet := func(alias string, v int) Manifest {
 		m, err := r.SetAlias(ctx, "T", alias, v, "test", false, "")
@@ -44,8 +46,8 @@ func TestChampionChallengerAndRollback(t *testing.T) {
 	if m.Aliases[Champion] != 2 || m.Aliases[Challenger] != 0 {
 		t.Fatalf("aliases %v: v2 should be champion and no longer challenger", m.Aliases)
 	}
-	if v, sel, _ := m.Serving(); v.Version != 2 || sel != Champion {
-		t.Fatalf("serving v%d (%s), want the champion v2", v.Version, sel)
+	if v, ok := m.Alias(Champion); !ok || v.Version != 2 {
+		t.Fatalf("champion v%d (%v), want v2", v.Version, ok)
 	}
 	m, err := r.Rollback(ctx, "T", "v2 misbehaves")
 	if err != nil {
@@ -63,5 +65,45 @@ func TestChampionChallengerAndRollback(t *testing.T) {
 	}
 	if _, err := r.Rollback(ctx, "T", "again"); err == nil {
 		t.Fatal("rolled back past the first champion")
+	}
+}
+
+func TestBestIsTheLowestTestRMSE(t *testing.T) {
+	m := Manifest{Versions: []Version{
+		{Version: 1}, // no metrics
+		{Version: 2, Metrics: metrics.TestSummary{TestRMSE: 3, N: 10}},
+		{Version: 3, Metrics: metrics.TestSummary{TestRMSE: 2, N: 10}},
+		{Version: 4, Metrics: metrics.TestSummary{TestRMSE: 2, N: 10}}, // a tie: the older stays
+		{Version: 5, Metrics: metrics.TestSummary{TestRMSE: math.NaN(), N: 10}},
+	}}
+	if v, ok := m.Best(); !ok || v.Version != 3 {
+		t.Fatalf("best v%d (%v), want v3", v.Version, ok)
+	}
+	if _, ok := (Manifest{Versions: []Version{{Version: 1}}}).Best(); ok {
+		t.Fatal("a best version among versions without metrics")
+	}
+}
+
+func TestManifestGenerationFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	r := registryWithVersions(t, 1)
+	m, gen, err := r.ManifestGen(ctx, "T")
+	if err != nil || len(m.Versions) != 1 || gen == "" {
+		t.Fatalf("ManifestGen: %+v %q %v", m, gen, err)
+	}
+	if g, err := r.ManifestGeneration(ctx, "T"); err != nil || g != gen {
+		t.Fatalf("ManifestGeneration %q %v, want %q", g, err, gen)
+	}
+	if _, err := r.SetAlias(ctx, "T", Champion, 1, "test", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := r.ManifestGeneration(ctx, "T"); err != nil || g == gen {
+		t.Fatalf("ManifestGeneration after a promotion %q %v, want a new one", g, err)
+	}
+	if _, err := r.ManifestGeneration(ctx, "NONE"); !errors.Is(err, ErrNoModel) {
+		t.Fatalf("ManifestGeneration of an unknown ticker: %v, want ErrNoModel", err)
+	}
+	if _, _, err := r.ManifestGen(ctx, "NONE"); !errors.Is(err, ErrNoModel) {
+		t.Fatalf("ManifestGen of an unknown ticker: %v, want ErrNoModel", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
@@ -60,6 +61,22 @@ func (m Manifest) Latest() (Version, bool) {
 	return m.Versions[len(m.Versions)-1], true
 }
 
+// Best is the version with the lowest test RMSE (the older one on a tie),
+// among those that have test metrics.
+func (m Manifest) Best() (Version, bool) {
+	var best Version
+	found := false
+	for _, v := range m.Versions {
+		if math.IsNaN(v.Metrics.TestRMSE) || (v.Metrics.N == 0 && v.Metrics.TestRMSE == 0) {
+			continue // no metrics recorded
+		}
+		if !found || v.Metrics.TestRMSE < best.Metrics.TestRMSE {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
 // Registry reads and writes models in a store.
 type Registry struct {
 	Store blob.Store
@@ -82,6 +99,38 @@ func (r Registry) Manifest(ctx context.Context, ticker string) (Manifest, error)
 		return m, fmt.Errorf("read manifest of %s: %w", ticker, err)
 	}
 	return m, nil
+}
+
+// ManifestGen reads a ticker's manifest with its store generation (see
+// blob.Store.GetGen); ErrNoModel when there is none.
+func (r Registry) ManifestGen(ctx context.Context, ticker string) (Manifest, string, error) {
+	b, gen, err := r.Store.GetGen(ctx, manifestKey(ticker))
+	if errors.Is(err, blob.ErrNotFound) {
+		return Manifest{Ticker: ticker}, "", fmt.Errorf("%s: %w", ticker, ErrNoModel)
+	}
+	if err != nil {
+		return Manifest{}, "", fmt.Errorf("read manifest of %s: %w", ticker, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Manifest{}, "", fmt.Errorf("decode manifest of %s: %w", ticker, err)
+	}
+	return m, gen, nil
+}
+
+// ManifestGeneration returns the store generation of a ticker's manifest
+// without reading it (blob.Store.Generation): when it is the one
+// ManifestGen returned, the manifest has not changed since. ErrNoModel when
+// there is none.
+func (r Registry) ManifestGeneration(ctx context.Context, ticker string) (string, error) {
+	gen, err := r.Store.Generation(ctx, manifestKey(ticker))
+	if errors.Is(err, blob.ErrNotFound) {
+		return "", fmt.Errorf("%s: %w", ticker, ErrNoModel)
+	}
+	if err != nil {
+		return "", fmt.Errorf("check manifest of %s: %w", ticker, err)
+	}
+	return gen, nil
 }
 
 // Latest returns the newest version of a ticker.

@@ -166,6 +166,42 @@ func TestLayerMatchesATenLSTM(t *testing.T) {
 	}
 }
 
+// Without a gradient to compute, the layer runs its inference pass (own
+// matrix product, no autograd node); it computes what at::lstm does.
+func TestInferenceMatchesATenLSTM(t *testing.T) {
+	cases := []layerCase{
+		{steps: 1, batch: 1, features: 1, units: 3, scale: 0.5},
+		{steps: 7, batch: 4, features: 3, units: 5, scale: 3},
+		{steps: 50, batch: 1, features: 1, units: 64, scale: 0.125},
+		{steps: 50, batch: 17, features: 64, units: 64, scale: 0.125}, // odd batch: a row alone
+		{steps: 20, batch: 3, features: 64, units: 17, scale: 0.3},    // 68 columns: two blocks of 32 and a tail
+		{steps: 9, batch: 6, features: 2, units: 8, scale: 0.5},       // 32 columns: one block exactly
+		{steps: 5, batch: 600, features: 2, units: 16, scale: 0.5},    // tasks of 64 rows on more than one thread
+	}
+	rng := rand.New(rand.NewSource(11))
+	for _, c := range cases {
+		t.Run(c.String(), func(t *testing.T) {
+			params := make([]*ts.Tensor, 5)
+			for i, s := range [][]int64{
+				{int64(c.steps), int64(c.batch), int64(c.features)},
+				{int64(4 * c.units), int64(c.features)}, {int64(4 * c.units), int64(c.units)},
+				{int64(4 * c.units)}, {int64(4 * c.units)},
+			} {
+				params[i] = randomTensor(t, rng, s, c.scale, false)
+			}
+			out, err := cpulstm.Layer(params[0], params[1], params[2], params[3], params[4])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := values(t, out)
+			want := values(t, atenLayer(t, params, c))
+			if d, s := maxAbsDiff(got, want); d > 1e-5*math.Max(1, s) {
+				t.Errorf("outputs differ by %g (largest output %g)", d, s)
+			}
+		})
+	}
+}
+
 // atenLayer runs the same single layer through at::lstm (time-major).
 func atenLayer(t testing.TB, params []*ts.Tensor, c layerCase) *ts.Tensor {
 	t.Helper()
@@ -220,6 +256,40 @@ func TestLayerRejectsBadInputs(t *testing.T) {
 	}
 }
 
+// Predict refuses what does not fit, with an error rather than a crash.
+func TestPredictRejectsBadInputs(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	c := layerCase{steps: 4, batch: 2, features: 3, units: 5, scale: 0.5}
+	p, _ := c.inputs(t, rng)
+	layer := p[1:]
+	headW := randomTensor(t, rng, []int64{1, 5}, 1, false)
+	headB := randomTensor(t, rng, []int64{1}, 1, false)
+	wrongHead := randomTensor(t, rng, []int64{1, 4}, 1, false)
+	x := make([]float32, 2*4*3)
+	if err := cpulstm.Predict(make([]float32, 2), x, 4, 3, layer, headW, headB); err != nil {
+		t.Fatalf("valid inputs: %v", err)
+	}
+	for _, tc := range []struct {
+		name     string
+		out, x   []float32
+		features int
+		layers   []*ts.Tensor
+		headW    *ts.Tensor
+		want     string
+	}{
+		{"no windows", nil, x, 3, layer, headW, "predict of 0 windows"},
+		{"inputs for another count", make([]float32, 3), x, 3, layer, headW, "24 inputs for 3 windows"},
+		{"three weights", make([]float32, 2), x, 3, layer[:3], headW, "4 per layer"},
+		{"head of another width", make([]float32, 2), x, 3, layer, wrongHead, "the head must be"},
+		{"features the layer does not take", make([]float32, 4), x[:16], 1, layer, headW, "w_ih must be"},
+	} {
+		err := cpulstm.Predict(tc.out, tc.x, 4, tc.features, tc.layers, tc.headW, headB)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
 // BenchmarkLayer times forward + one backward pass (every input requires
 // a gradient) of a 50-step, batch-64, 64-unit layer, fused against
 // at::lstm (go test -run - -bench Layer ./model/cpulstm; set
@@ -251,6 +321,34 @@ func BenchmarkLayer(b *testing.B) {
 				loss.Drop()
 			}
 		})
+	}
+}
+
+// The inference pass carries a NaN too (see TestLayerPropagatesNaN).
+func TestInferencePropagatesNaN(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	c := layerCase{steps: 3, batch: 2, features: 1, units: 19, scale: 0.5}
+	p := []*ts.Tensor{nil}
+	for _, s := range [][]int64{{76, 1}, {76, 19}, {76}, {76}} {
+		p = append(p, randomTensor(t, rng, s, c.scale, false))
+	}
+	x, err := ts.NewTensorFromData([]float32{0.1, float32(math.NaN()), 0.2, 0.3, 0.4, 0.5}, []int64{3, 2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cpulstm.Layer(x, p[1], p[2], p[3], p[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := values(t, out)
+	for step := 0; step < c.steps; step++ {
+		for b := 0; b < c.batch; b++ {
+			for j, o := range v[(step*c.batch+b)*c.units : (step*c.batch+b+1)*c.units] {
+				if math.IsNaN(float64(o)) != (b == 1) {
+					t.Errorf("step %d batch %d unit %d: output %v, want NaN = %v", step, b, j, o, b == 1)
+				}
+			}
+		}
 	}
 }
 

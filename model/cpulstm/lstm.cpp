@@ -10,6 +10,11 @@
 // fused loop and one product, then three large products for the weight and
 // input gradients of all steps at once. It is one autograd node.
 //
+// Without a gradient to compute (prediction), the layer runs infer_layer
+// instead: no autograd node, no saved activations, no tensor per step, and
+// its own vectorised matrix product (matmul_acc) rather than BLAS; and
+// cpulstm_predict runs a whole stack and its dense head in one call.
+//
 // Gate order and parameter shapes are PyTorch's (i, f, g, o; w_ih [4H, I],
 // w_hh [4H, H], b_ih and b_hh [4H]), so weights move freely between this
 // kernel and at::lstm.
@@ -132,6 +137,108 @@ void gates_backward(const float* __restrict a, const float* __restrict c_prev,
   }
 }
 
+// gates_infer is gates_forward without the saved activations (inference):
+// it turns rows [b0, b1) of one step's pre-activations g [B, 4H] into the
+// next cell state c (updated in place, zeros before the first step) and
+// hidden state h [B, H].
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void gates_infer(const float* __restrict g, float* __restrict c, float* __restrict h, int64_t b0, int64_t b1,
+                 int64_t H) {
+  for (int64_t b = b0; b < b1; b++) {
+    const float* __restrict r = g + b * 4 * H;
+    float* __restrict cb = c + b * H;
+    float* __restrict hb = h + b * H;
+    for (int64_t j = 0; j < H; j++) {
+      float i = sigmoid_approx(r[j]);
+      float f = sigmoid_approx(r[H + j]);
+      float z = tanh_approx(r[2 * H + j]);
+      float o = sigmoid_approx(r[3 * H + j]);
+      float cv = i * z + f * cb[j];
+      cb[j] = cv;
+      hb[j] = o * tanh_approx(cv);
+    }
+  }
+}
+
+// matmul_acc adds a·wt to out for rows [b0, b1): out[b, n] += Σ_k a[b·lda + k]
+// · wt[k·N + n], with out [B, N] and wt [K, N] row-major. It is the one
+// matrix product of inference, written out so that serving does not depend
+// on the BLAS LibTorch was linked with (Debian's LibTorch takes the
+// reference BLAS unless an optimised one is installed: ~15× slower on these
+// shapes) and costs no dispatch per step. Up to six rows and 16 columns at
+// a time stay in vector registers (12 accumulators), so each weight loaded
+// serves six rows.
+typedef float v8f __attribute__((vector_size(32)));
+
+template <int R>
+__attribute__((always_inline)) inline void matmul_rows(float* __restrict out, const float* __restrict a, int64_t lda,
+                                                       const float* __restrict wt, int64_t b, int64_t K, int64_t N) {
+  const int64_t nv = N / 16 * 16;
+  for (int64_t n = 0; n < nv; n += 16) {
+    v8f lo[R], hi[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      std::memcpy(&lo[r], out + (b + r) * N + n, 32);
+      std::memcpy(&hi[r], out + (b + r) * N + n + 8, 32);
+    }
+    for (int64_t k = 0; k < K; k++) {
+      v8f w0, w1;
+      std::memcpy(&w0, wt + k * N + n, 32);
+      std::memcpy(&w1, wt + k * N + n + 8, 32);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; r++) {
+        const float s = a[(b + r) * lda + k];
+        lo[r] += s * w0;
+        hi[r] += s * w1;
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      std::memcpy(out + (b + r) * N + n, &lo[r], 32);
+      std::memcpy(out + (b + r) * N + n + 8, &hi[r], 32);
+    }
+  }
+  if (nv == N) return;
+  for (int r = 0; r < R; r++) {
+    float* __restrict o = out + (b + r) * N;
+    for (int64_t k = 0; k < K; k++) {
+      const float s = a[(b + r) * lda + k];
+      const float* __restrict w = wt + k * N;
+      for (int64_t n = nv; n < N; n++) o[n] += s * w[n];
+    }
+  }
+}
+
+__attribute__((always_inline)) inline void matmul_body(float* __restrict out, const float* __restrict a, int64_t lda,
+                                                       const float* __restrict wt, int64_t b0, int64_t b1, int64_t K,
+                                                       int64_t N) {
+  int64_t b = b0;
+  for (; b + 6 <= b1; b += 6) matmul_rows<6>(out, a, lda, wt, b, K, N);
+  for (; b + 2 <= b1; b += 2) matmul_rows<2>(out, a, lda, wt, b, K, N);
+  for (; b < b1; b++) matmul_rows<1>(out, a, lda, wt, b, K, N);
+}
+
+// Two builds of the product, chosen once by what the CPU has: fused
+// multiply-add doubles its speed (a target_clones "avx2" build has no FMA).
+__attribute__((target("avx2,fma"))) void matmul_acc_fma(float* out, const float* a, int64_t lda, const float* wt,
+                                                         int64_t b0, int64_t b1, int64_t K, int64_t N) {
+  matmul_body(out, a, lda, wt, b0, b1, K, N);
+}
+
+void matmul_acc_base(float* out, const float* a, int64_t lda, const float* wt, int64_t b0, int64_t b1, int64_t K,
+                     int64_t N) {
+  matmul_body(out, a, lda, wt, b0, b1, K, N);
+}
+
+void matmul_acc(float* out, const float* a, int64_t lda, const float* wt, int64_t b0, int64_t b1, int64_t K,
+                int64_t N) {
+  static const bool fma = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  (fma ? matmul_acc_fma : matmul_acc_base)(out, a, lda, wt, b0, b1, K, N);
+}
+
 #pragma GCC pop_options
 
 // rows_per_task splits a step's gate loop over LibTorch's intra-op threads
@@ -234,13 +341,87 @@ struct LSTMLayer : public torch::autograd::Function<LSTMLayer> {
   }
 };
 
+// infer_layer is the forward pass of LSTMLayer without autograd, for
+// inference: no graph, no saved activations, and no tensor per step. Rows
+// of the batch are independent, so each task of the parallel loop runs the
+// whole sequence for its rows (one fork per layer); a batch of up to 64
+// rows is one task.
+at::Tensor infer_layer(const at::Tensor& x_in, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                       const at::Tensor& b_ih, const at::Tensor& b_hh) {
+  check_inputs(x_in, w_ih, w_hh, b_ih, b_hh);
+  at::NoGradGuard no_grad;
+  const at::Tensor x = x_in.contiguous();
+  const int64_t T = x.size(0), B = x.size(1), I = x.size(2), H = w_hh.size(1), N = 4 * H;
+  const at::Tensor wih_t = w_ih.t().contiguous();  // [I, 4H]
+  const at::Tensor whh_t = w_hh.t().contiguous();  // [H, 4H]
+  const at::Tensor bias = (b_ih.reshape({N}) + b_hh.reshape({N})).contiguous();
+  at::Tensor h = at::empty({T, B, H}, x.options());
+  at::Tensor pre = at::empty({B, N}, x.options());
+  at::Tensor c = at::zeros({B, H}, x.options());
+  const float *x_p = x.data_ptr<float>(), *wih_p = wih_t.data_ptr<float>(), *whh_p = whh_t.data_ptr<float>();
+  const float* bias_p = bias.data_ptr<float>();
+  float *h_p = h.data_ptr<float>(), *pre_p = pre.data_ptr<float>(), *c_p = c.data_ptr<float>();
+  at::parallel_for(0, B, 64, [&](int64_t b0, int64_t b1) {
+    for (int64_t t = 0; t < T; t++) {
+      for (int64_t b = b0; b < b1; b++) std::memcpy(pre_p + b * N, bias_p, N * sizeof(float));
+      matmul_acc(pre_p, x_p + t * B * I, I, wih_p, b0, b1, I, N);
+      if (t > 0) matmul_acc(pre_p, h_p + (t - 1) * B * H, H, whh_p, b0, b1, H, N);
+      gates_infer(pre_p, c_p, h_p + t * B * H, b0, b1, H);
+    }
+  });
+  return h;
+}
+
 }  // namespace
+
+extern "C" char* cpulstm_predict(float* out, const float* x, int64_t n, int64_t steps, int64_t features,
+                                 void** layer_weights, int64_t layers, void* head_w, void* head_b) {
+  try {
+    TORCH_CHECK(n > 0 && steps > 0 && features > 0 && layers > 0, "cpulstm: predict needs windows, steps, features and layers");
+    at::NoGradGuard no_grad;
+    // The windows stay in the caller's memory: [n, steps, features] seen
+    // time-major (infer_layer makes its own contiguous copy).
+    at::Tensor seq = at::from_blob(const_cast<float*>(x), {n, steps, features}, at::kFloat).transpose(0, 1);
+    for (int64_t l = 0; l < layers; l++) {
+      at::Tensor* w = reinterpret_cast<at::Tensor*>(layer_weights[4 * l]);
+      seq = infer_layer(seq, *w, *reinterpret_cast<at::Tensor*>(layer_weights[4 * l + 1]),
+                        *reinterpret_cast<at::Tensor*>(layer_weights[4 * l + 2]),
+                        *reinterpret_cast<at::Tensor*>(layer_weights[4 * l + 3]));
+    }
+    const at::Tensor last = seq[steps - 1].contiguous();  // [n, H]
+    const at::Tensor hw = static_cast<at::Tensor*>(head_w)->contiguous();
+    const at::Tensor hb = static_cast<at::Tensor*>(head_b)->contiguous();
+    const int64_t H = last.size(1);
+    TORCH_CHECK(hw.scalar_type() == at::kFloat && hw.numel() == H && hb.scalar_type() == at::kFloat && hb.numel() == 1,
+                "cpulstm: the head must be float32 [1, ", H, "] and [1], got ", hw.sizes(), " and ", hb.sizes());
+    const float *h_p = last.data_ptr<float>(), *w_p = hw.data_ptr<float>();
+    const float bias = hb.data_ptr<float>()[0];
+    for (int64_t b = 0; b < n; b++) {
+      float y = 0;
+      for (int64_t j = 0; j < H; j++) y += h_p[b * H + j] * w_p[j];
+      out[b] = y + bias;
+    }
+    return nullptr;
+  } catch (const c10::Error& e) {
+    return strdup(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return strdup(e.what());
+  }
+}
 
 extern "C" char* cpulstm_layer(void** out, void* x, void* w_ih, void* w_hh, void* b_ih, void* b_hh) {
   try {
-    at::Tensor y = LSTMLayer::apply(*static_cast<at::Tensor*>(x), *static_cast<at::Tensor*>(w_ih),
-                                    *static_cast<at::Tensor*>(w_hh), *static_cast<at::Tensor*>(b_ih),
-                                    *static_cast<at::Tensor*>(b_hh));
+    const at::Tensor& xt = *static_cast<at::Tensor*>(x);
+    const at::Tensor& wi = *static_cast<at::Tensor*>(w_ih);
+    const at::Tensor& wh = *static_cast<at::Tensor*>(w_hh);
+    const at::Tensor& bi = *static_cast<at::Tensor*>(b_ih);
+    const at::Tensor& bh = *static_cast<at::Tensor*>(b_hh);
+    // Without a gradient to compute (grad mode off, as for prediction, or
+    // no input requiring one), the inference pass runs instead.
+    const bool grad = at::GradMode::is_enabled() &&
+                      (xt.requires_grad() || wi.requires_grad() || wh.requires_grad() || bi.requires_grad() ||
+                       bh.requires_grad());
+    at::Tensor y = grad ? LSTMLayer::apply(xt, wi, wh, bi, bh) : infer_layer(xt, wi, wh, bi, bh);
     *out = new at::Tensor(std::move(y));
     return nullptr;
   } catch (const c10::Error& e) {

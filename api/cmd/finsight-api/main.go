@@ -1,6 +1,8 @@
 // Command finsight-api serves FinSight's HTTP API (POST /predict, GET /healthz,
-// GET /readyz, and POST /hooks/gcs when FINSIGHT_HOOK_TOKEN is set on a gs://
-// store).
+// GET /readyz, the registry and runs, the workflow routes — POST /train and
+// /retrain, GET and DELETE /workflows/{id}, POST /models/{ticker}/promote and
+// /rollback, the mutating ones behind FINSIGHT_API_TOKENS — and POST
+// /hooks/gcs when FINSIGHT_HOOK_TOKEN is set on a gs:// store).
 package main
 
 import (
@@ -28,6 +30,7 @@ func main() {
 	cfg := config.FromEnv(os.Getenv)
 	fs := flag.NewFlagSet("finsight-api", flag.ExitOnError)
 	cfg.Flags(fs)
+	cfg.APIFlags(fs)
 	_ = fs.Parse(os.Args[1:])
 	logger, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
@@ -52,13 +55,43 @@ func run(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(store, device)
-	defer srv.Close()
-	closeHook, err := enableHook(srv, cfg)
+	refresh, err := cfg.ManifestRefreshEvery()
 	if err != nil {
 		return err
 	}
-	defer closeHook()
+	srv := api.New(store, device, api.WithManifestRefresh(refresh))
+	defer srv.Close()
+	// One Temporal client for the hook and the workflow routes. It connects
+	// lazily, so the API starts (and serves /predict) while Temporal is
+	// down; those routes answer 503 until it is up.
+	c, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: temporalLogger()})
+	if err != nil {
+		return fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
+	}
+	defer c.Close()
+	hookOn, err := enableHook(srv, cfg, c)
+	if err != nil {
+		return err
+	}
+	tokens := cfg.APITokenList()
+	err = srv.EnableWorkflows(api.WorkflowsConfig{Client: c, TaskQueue: cfg.TaskQueue, Namespace: cfg.Namespace, WebUI: cfg.WorkflowURL, Tokens: tokens})
+	if err != nil {
+		return err
+	}
+	if len(tokens) == 0 {
+		slog.Info("api: mutating routes off (POST /train, /retrain, /models/{ticker}/promote|rollback, DELETE /workflows/{id} answer 403): set FINSIGHT_API_TOKENS to turn them on")
+	} else {
+		slog.Info("api: mutating routes on", "tokens", len(tokens), "temporal", cfg.TemporalAddress, "task_queue", cfg.TaskQueue)
+	}
+	if hookOn || len(tokens) > 0 {
+		// Temporal is then part of what the API does: /readyz checks it.
+		srv.AddReadyCheck("temporal", func(ctx context.Context) error {
+			if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+				return fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
+			}
+			return nil
+		})
+	}
 	hs := &http.Server{Addr: cfg.APIAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
@@ -76,38 +109,23 @@ func run(cfg config.Config) error {
 	return nil
 }
 
-// enableHook turns on POST /hooks/gcs when a hook token is configured and
-// the store is a bucket. The Temporal client connects lazily, so the API
-// starts (and serves /predict) while Temporal is down; the hook answers 503
-// until it is up, and so does /readyz, which then checks Temporal too. It
-// returns what closes the client.
-func enableHook(srv *api.Server, cfg config.Config) (func(), error) {
-	nothing := func() {}
+// enableHook turns on POST /hooks/gcs, starting scans with c, when a hook
+// token is configured and the store is a bucket, and says whether it did.
+func enableHook(srv *api.Server, cfg config.Config, c client.Client) (bool, error) {
 	if cfg.HookToken == "" {
-		return nothing, nil
+		return false, nil
 	}
 	bucket, prefix, ok := cfg.GCSLocation()
 	if !ok {
 		slog.Warn("gcs hook off: the store is not a gs:// bucket", "store", cfg.Store)
-		return nothing, nil
+		return false, nil
 	}
-	c, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: temporalLogger()})
+	err := srv.EnableGCSHook(api.HookConfig{Token: cfg.HookToken, Bucket: bucket, Prefix: prefix, TaskQueue: cfg.TaskQueue, Starter: c})
 	if err != nil {
-		return nil, fmt.Errorf("gcs hook: temporal client for %s: %w", cfg.TemporalAddress, err)
+		return false, err
 	}
-	err = srv.EnableGCSHook(api.HookConfig{Token: cfg.HookToken, Bucket: bucket, Prefix: prefix, TaskQueue: cfg.TaskQueue, Starter: c})
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	srv.AddReadyCheck("temporal", func(ctx context.Context) error {
-		if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-			return fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
-		}
-		return nil
-	})
 	slog.Info("gcs hook on", "path", "/hooks/gcs", "bucket", bucket, "prefix", prefix, "temporal", cfg.TemporalAddress, "task_queue", cfg.TaskQueue)
-	return c.Close, nil
+	return true, nil
 }
 
 // temporalLogger passes the Temporal client's lines to slog's default

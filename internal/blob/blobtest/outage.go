@@ -210,6 +210,14 @@ func (o *Outage) GetGen(ctx context.Context, key string) ([]byte, string, error)
 	return o.store.GetGen(ctx, key)
 }
 
+// Generation implements blob.Store.
+func (o *Outage) Generation(ctx context.Context, key string) (string, error) {
+	if err := o.gate(ctx, "stat", key); err != nil {
+		return "", err
+	}
+	return o.store.Generation(ctx, key)
+}
+
 // Exists implements blob.Store.
 func (o *Outage) Exists(ctx context.Context, key string) (bool, error) {
 	if err := o.gate(ctx, "exists", key); err != nil {

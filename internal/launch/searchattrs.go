@@ -1,16 +1,20 @@
-package main
+package launch
 
 import (
 	"context"
 
 	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/sdk/client"
 )
 
-// hasSearchAttributes reports whether the namespace knows the search
+// OperatorClient is what HasSearchAttributes needs of a Temporal client.
+type OperatorClient interface {
+	OperatorService() operatorservice.OperatorServiceClient
+}
+
+// HasSearchAttributes reports whether the namespace knows the search
 // attributes the pipelines set (Ticker, Stage, ModelVersion). Workflows only
 // set them when it does, so a server without them still runs pipelines.
-func hasSearchAttributes(ctx context.Context, c client.Client, namespace string) bool {
+func HasSearchAttributes(ctx context.Context, c OperatorClient, namespace string) bool {
 	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
 		return false

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// tokensOff is what a mutating route answers while no token is
+// configured: they are off unless someone turned them on.
+const tokensOff = "this endpoint changes things (it starts or cancels workflows, or moves a model alias) and is off: " +
+	"set FINSIGHT_API_TOKENS (or --api-tokens) on the API to one or more comma-separated secret tokens, " +
+	"then send one as Authorization: Bearer <token>"
+
+// bearerChallenge is the WWW-Authenticate of a 401.
+const bearerChallenge = `Bearer realm="finsight"`
+
+// tokenSet holds the bearer tokens of the mutating routes as SHA-256
+// sums: a request's token is hashed and compared with every one in
+// constant time, so neither a token's content nor its length leaks
+// through timing, and the tokens themselves are not kept.
+type tokenSet struct {
+	sums [][sha256.Size]byte
+}
+
+func newTokenSet(tokens []string) tokenSet {
+	var s tokenSet
+	for _, t := range tokens {
+		if t = strings.TrimSpace(t); t != "" {
+			s.sums = append(s.sums, sha256.Sum256([]byte(t)))
+		}
+	}
+	return s
+}
+
+// match reports whether token is one of the set. It looks at every
+// configured token whatever matched.
+func (s tokenSet) match(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	found := 0
+	for i := range s.sums {
+		found |= subtle.ConstantTimeCompare(sum[:], s.sums[i][:])
+	}
+	return found == 1
+}
+
+// requireToken guards a mutating route: 403 while no token is configured
+// (saying how to turn the routes on), 401 with WWW-Authenticate when the
+// request has no bearer token, 403 when its token is not one of them.
+// Neither the header nor the token is ever logged.
+func (s *Server) requireToken(c *gin.Context) {
+	var tokens tokenSet
+	if s.workflows != nil {
+		tokens = s.workflows.tokens
+	}
+	if len(tokens.sums) == 0 {
+		jsonError(c, http.StatusForbidden, tokensOff)
+		return
+	}
+	h := c.GetHeader("Authorization")
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	token = strings.TrimSpace(token)
+	switch {
+	case h == "":
+		c.Header("WWW-Authenticate", bearerChallenge)
+		jsonError(c, http.StatusUnauthorized, "missing Authorization: Bearer <token>")
+		return
+	case !ok || !strings.EqualFold(scheme, "Bearer") || token == "":
+		c.Header("WWW-Authenticate", bearerChallenge+`, error="invalid_request"`)
+		jsonError(c, http.StatusUnauthorized, "malformed Authorization header: want Bearer <token>")
+		return
+	case !tokens.match(token):
+		jsonError(c, http.StatusForbidden, "wrong token")
+		return
+	}
+	c.Next()
+}
