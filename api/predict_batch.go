@@ -98,16 +98,13 @@ func (s *Server) predictWindows(c *gin.Context, ticker string, raw []json.RawMes
 			x = append(x, win)
 			lastOpen = append(lastOpen, open)
 		}
-		start := time.Now()
-		y, err := m.predictBatch(x)
-		spent += time.Since(start)
+		prices, took, err := m.forecast(x, lastOpen)
+		spent += took
 		if err != nil {
 			jsonError(c, http.StatusInternalServerError, err.Error())
 			return
 		}
-		for i, v := range y {
-			answer.Predictions = append(answer.Predictions, m.transform.Price(lastOpen[i], float64(v)))
-		}
+		answer.Predictions = append(answer.Predictions, prices...)
 	}
 	s.metrics.Forecast(spent)
 	s.served(ticker, ch, ask)
@@ -142,4 +139,21 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "..."
+}
+
+// forecast runs windows through m in batched passes and turns the outputs
+// into prices (lastOpen[i] is window i's last Open); it also says how long
+// the passes took.
+func (m *loadedModel) forecast(x [][]float32, lastOpen []float64) ([]float64, time.Duration, error) {
+	start := time.Now()
+	y, err := m.predictBatch(x)
+	took := time.Since(start)
+	if err != nil {
+		return nil, took, err
+	}
+	prices := make([]float64, len(y))
+	for i, v := range y {
+		prices[i] = m.transform.Price(lastOpen[i], float64(v))
+	}
+	return prices, took, nil
 }

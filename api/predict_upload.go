@@ -462,17 +462,15 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 			x = append(x, win)
 			lastOpen = append(lastOpen, open)
 		}
-		start := time.Now()
-		y, err := m.predictBatch(x)
-		spent += time.Since(start)
+		prices, took, err := m.forecast(x, lastOpen)
+		spent += took
 		if err != nil {
 			jsonError(c, http.StatusInternalServerError, err.Error())
 			return
 		}
-		for i, v := range y {
+		for i, p := range prices {
 			end := bars.Date[first+i+lookback-1]
-			preds = append(preds, uploadPrediction{Date: day(tradingDaysAfter(end, m.cfg.Horizon)), WindowEnd: day(end),
-				Prediction: m.transform.Price(lastOpen[i], float64(v))})
+			preds = append(preds, uploadPrediction{Date: day(tradingDaysAfter(end, m.cfg.Horizon)), WindowEnd: day(end), Prediction: p})
 		}
 	}
 	s.metrics.Forecast(spent)
