@@ -243,6 +243,7 @@ func oasAuthenticate(_ context.Context, in *openapi3filter.AuthenticationInput) 
 func init() {
 	// Run reports are HTML: their body is text.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.PlainBodyDecoder)
 }
 
 // oasValidator checks requests and answers against the document.
@@ -608,6 +609,11 @@ func TestOpenAPIRequestsAndAnswersFollowTheDocument(t *testing.T) {
 		{name: "plot unknown", srv: f.main, method: "GET", path: "/runs/" + oasRun + "/plots/none.png", status: 404},
 		{name: "plot not png", srv: f.main, method: "GET", path: "/runs/" + oasRun + "/plots/run.json", status: 400, invalid: true},
 		{name: "plot store down", srv: f.outage, method: "GET", path: "/runs/" + oasRun + "/plots/prices.png", status: 503},
+		{name: "ui runs", srv: f.main, method: "GET", path: "/ui/runs", status: 200},
+		{name: "ui runs filtered and sorted", srv: f.main, method: "GET", path: "/ui/runs?ticker=nflx&status=completed&sort=rmse&order=desc&page=2", status: 200},
+		{name: "ui runs bad status", srv: f.main, method: "GET", path: "/ui/runs?status=done", status: 400, invalid: true},
+		{name: "ui runs store down", srv: f.outage, method: "GET", path: "/ui/runs", status: 503},
+		{name: "ui style", srv: f.main, method: "GET", path: "/ui/style.css", status: 200},
 
 		// The GCS hook.
 		{name: "hook starts a scan", srv: f.main, method: "POST", path: hook, ctype: j, body: envelope("OBJECT_FINALIZE"), status: 202},

@@ -46,8 +46,9 @@ type Server struct {
 	// answer 403 and GET /workflows/{id} 404.
 	workflows *workflowRoutes
 
-	manifests *manifestCache // the registry manifests /predict answers from
-	pinned    *pinnedModels  // versions asked for by ?version= or ?alias=
+	manifests *manifestCache  // the registry manifests /predict answers from
+	pinned    *pinnedModels   // versions asked for by ?version= or ?alias=
+	runsIndex *runsIndexCache // the index of runs /ui/runs lists (ui.go)
 }
 
 // Option configures New.
@@ -86,6 +87,7 @@ func New(store blob.Store, device gotch.Device, opts ...Option) *Server {
 		models:        newModelCache(reg, device),
 		manifests:     newManifestCache(),
 		pinned:        newPinnedModels(),
+		runsIndex:     newRunsIndexCache(),
 		health:        &storeHealth{retryAfter: DefaultRetryAfter},
 		lookupTimeout: DefaultLookupTimeout,
 		log:           slog.Default(),
@@ -124,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/runs/:id", s.getRun)
 	r.GET("/runs/:id/report", s.runReport)
 	r.GET("/runs/:id/plots/:name", s.runPlot)
+	s.uiRoutes(r) // GET /ui/runs, /ui/style.css: the experiment tracking pages (ui.go)
 	r.POST("/hooks/gcs", s.gcsHookHandler)
 	// Workflows and aliases (workflows_http.go, admin.go): the mutating
 	// routes need a bearer token (auth.go).

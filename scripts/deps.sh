@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Native set-up for FinSight, idempotent: LibTorch, gotch adapted to it, and
-# the Temporal CLI. Everything it builds lives in ignored folders of the repo:
+# Native set-up for FinSight, idempotent: LibTorch, gotch adapted to it, the
+# Temporal CLI, and Chromium for the browser tests (internal/browsertest).
+# Everything it builds lives in ignored folders of the repo:
 #   build/gotch      a patched copy of gotch v0.9.1 (wired in through go.work)
 #   .tools/bin       the temporal CLI and workflowcheck (make test's determinism check)
 # LibTorch: $LIBTORCH (an official LibTorch folder, CPU or CUDA) when set,
 # otherwise Debian's libtorch-dev (installed with apt when missing).
+# Chromium: $FINSIGHT_CHROMIUM or `chromium` on PATH when there is one,
+# otherwise Debian's chromium (installed with apt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -135,11 +138,35 @@ setup_workflowcheck() {
   echo "$WORKFLOWCHECK_VERSION" >.tools/bin/workflowcheck.version
 }
 
+# The browser tests (internal/browsertest, the API's pages) drive a headless
+# Chromium. Where apt cannot install it, say so and go on: those tests then
+# skip with a message that says how to get one.
+setup_chromium() {
+  CHROMIUM=${FINSIGHT_CHROMIUM:-$(command -v chromium || true)}
+  if [ -n "$CHROMIUM" ]; then return; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "no apt-get: install Chromium and put it on PATH or set FINSIGHT_CHROMIUM, else the browser tests skip"
+    CHROMIUM="(none: browser tests skip)"
+    return
+  fi
+  log "installing Debian chromium for the browser tests (first time: about 1 min)"
+  mkdir -p build
+  if ! { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium; } >build/chromium-install.log 2>&1; then
+    log "could not install chromium (see build/chromium-install.log); the browser tests will skip"
+    CHROMIUM="(none: browser tests skip)"
+    return
+  fi
+  CHROMIUM=$(command -v chromium)
+}
+
 find_libtorch
 setup_gotch
 write_cpulstm_flags
 write_go_work
-# FINSIGHT_SKIP_TEMPORAL: no Temporal dev tools (the Docker build needs neither).
+# FINSIGHT_SKIP_TEMPORAL: none of the dev and test tools, Temporal's or
+# Chromium (the Docker build needs none of them).
 [ -n "${FINSIGHT_SKIP_TEMPORAL:-}" ] || setup_temporal
 [ -n "${FINSIGHT_SKIP_TEMPORAL:-}" ] || setup_workflowcheck
-log "ready: LibTorch $TORCH_VERSION at $TORCH_LIB (cuda=$TORCH_CUDA), gotch in build/gotch, temporal and workflowcheck in .tools/bin"
+CHROMIUM="(skipped)"
+[ -n "${FINSIGHT_SKIP_TEMPORAL:-}" ] || setup_chromium
+log "ready: LibTorch $TORCH_VERSION at $TORCH_LIB (cuda=$TORCH_CUDA), gotch in build/gotch, temporal and workflowcheck in .tools/bin, chromium $CHROMIUM"

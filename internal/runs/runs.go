@@ -109,12 +109,14 @@ type Stat struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-// Write stores the record atomically.
+// Write stores the record atomically, then its row in the index of runs
+// (UpdateIndex). An error from either leaves the caller to write again:
+// writing the same record again replaces its row.
 func Write(ctx context.Context, s blob.Store, r Record) error {
 	if err := blob.PutJSON(ctx, s, recordKey(r.ID), r); err != nil {
 		return fmt.Errorf("write run %s: %w", r.ID, err)
 	}
-	return nil
+	return UpdateIndex(ctx, s, r)
 }
 
 // Read loads one record.
