@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv bench-serve
+.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI and workflowcheck (.tools/bin)
 	@scripts/deps.sh
@@ -58,6 +58,9 @@ bench-memory: deps ## resident memory every 5 epochs of a 45-epoch NFLX training
 
 bench-data: deps ## parse → validate → stats → clean → scale → window over ../shared/data/sp500_5yr (505 files)
 	@go run ./scripts/benchdata -dir $(abspath ../shared/data/sp500_5yr)
+
+bench-ui: deps ## GET /ui/runs over 2,000 run records (from the index of runs); last line p50_ms=N
+	@scripts/bench-ui.sh
 
 bench-csv: ## stream a generated ~1 GB multi-ticker Kaggle file (../shared/data/sp500_5yr rows, cycled) through frame.ReadCSV: MB/s and peak RSS
 	@CGO_ENABLED=0 go run ./scripts/benchcsv -dir $(abspath ../shared/data/sp500_5yr)

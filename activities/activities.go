@@ -36,6 +36,9 @@ type Activities struct {
 	// Notifier delivers notifications (e-mail, webhook) for the Notify
 	// step; nil: no channel is configured and Notify sends nothing.
 	Notifier *notify.Notifier
+	// WorkflowURL links a workflow (a run id) in the Temporal Web UI for the
+	// report's navigation (config.Config.WorkflowURL); nil: no link.
+	WorkflowURL func(workflowID string) string
 }
 
 // ProgressSignaler signals a running workflow (a Temporal client does).

@@ -42,7 +42,9 @@ func (a *Activities) SaveRun(ctx context.Context, rec runs.Record) (steps.SaveRu
 }
 
 // Report renders the run's efficacy report (runs/<id>/report.html) and its
-// plots (runs/<id>/plots/) from the saved record and test predictions.
+// plots (runs/<id>/plots/) from the saved record and test predictions; the
+// page shows every plot of the run, the data plots too. (The API renders
+// the same page live at /runs/<id>/report.)
 func (a *Activities) Report(ctx context.Context, in steps.ReportInput) (steps.ReportResult, error) {
 	rec, err := runs.Read(ctx, a.Store, in.RunID)
 	if err != nil {
@@ -52,7 +54,6 @@ func (a *Activities) Report(ctx context.Context, in steps.ReportInput) (steps.Re
 		rec.Status, rec.Error, rec.FinishedAt = f.Status, f.Error, &f.FinishedAt
 	}
 	out := steps.ReportResult{Artifacts: map[string]string{}}
-	var plots []report.Plot
 	if in.Predictions.Key != "" {
 		raw, err := a.readVerified(ctx, in.Predictions)
 		if err != nil {
@@ -62,12 +63,16 @@ func (a *Activities) Report(ctx context.Context, in steps.ReportInput) (steps.Re
 		if err != nil {
 			return steps.ReportResult{}, invalid(steps.ErrCorrupt, err, "decode predictions: %v", err)
 		}
-		if plots, err = a.reportPlots(ctx, rec, p, out.Artifacts); err != nil {
+		if err := a.writeReportPlots(ctx, rec, p, out.Artifacts); err != nil {
 			return steps.ReportResult{}, err
 		}
 	}
+	plots, err := a.reportPlots(ctx, rec.ID)
+	if err != nil {
+		return steps.ReportResult{}, err
+	}
 	var page bytes.Buffer
-	if err := report.HTML(&page, rec, plots); err != nil {
+	if err := report.HTML(&page, rec, plots, a.reportNav(rec.ID)); err != nil {
 		return steps.ReportResult{}, err
 	}
 	key := runs.ReportKey(in.RunID)

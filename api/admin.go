@@ -63,7 +63,9 @@ func (s *Server) promote(c *gin.Context) {
 	if !ok {
 		return
 	}
-	m, err := s.reg.SetAlias(c.Request.Context(), t, registry.Champion, body.Version, body.Reason, true, "")
+	reg := s.reg
+	reg.Actor = actor(c)
+	m, err := reg.SetAlias(c.Request.Context(), t, registry.Champion, body.Version, body.Reason, true, "")
 	switch {
 	case errors.Is(err, registry.ErrNoVersion):
 		jsonError(c, http.StatusNotFound, fmt.Sprintf("%s has no version %d", t, body.Version))
@@ -100,7 +102,9 @@ func (s *Server) rollback(c *gin.Context) {
 		jsonError(c, http.StatusConflict, t+" has no champion to roll back")
 		return
 	}
-	m, err := s.reg.Rollback(c.Request.Context(), t, body.Reason)
+	reg := s.reg
+	reg.Actor = actor(c)
+	m, err := reg.Rollback(c.Request.Context(), t, body.Reason)
 	switch {
 	case errors.Is(err, blob.ErrUnavailable):
 		s.storeFailed(c, err)

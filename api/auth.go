@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -36,21 +37,44 @@ func newTokenSet(tokens []string) tokenSet {
 	return s
 }
 
-// match reports whether token is one of the set. It looks at every
-// configured token whatever matched.
-func (s tokenSet) match(token string) bool {
+// match reports whether token is one of the set, and if so the index of
+// the one it is. It looks at every configured token whatever matched,
+// selecting the index in constant time too.
+func (s tokenSet) match(token string) (int, bool) {
 	sum := sha256.Sum256([]byte(token))
-	found := 0
+	found, index := 0, 0
 	for i := range s.sums {
-		found |= subtle.ConstantTimeCompare(sum[:], s.sums[i][:])
+		eq := subtle.ConstantTimeCompare(sum[:], s.sums[i][:])
+		index = subtle.ConstantTimeSelect(eq, i, index)
+		found |= eq
 	}
-	return found == 1
+	return index, found == 1
+}
+
+// fingerprint names the i-th token without revealing it: the first 8 hex
+// digits of its SHA-256, as alias moves record who made them.
+func (s tokenSet) fingerprint(i int) string {
+	return hex.EncodeToString(s.sums[i][:4])
+}
+
+// tokenKey is the gin context key of the fingerprint of the token a
+// request authenticated with (requireToken).
+const tokenKey = "finsight.token"
+
+// actor is who a request that passed requireToken acts as, for the
+// registry's alias history: "api token <fingerprint>".
+func actor(c *gin.Context) string {
+	if fp := c.GetString(tokenKey); fp != "" {
+		return "api token " + fp
+	}
+	return "api"
 }
 
 // requireToken guards a mutating route: 403 while no token is configured
 // (saying how to turn the routes on), 401 with WWW-Authenticate when the
 // request has no bearer token, 403 when its token is not one of them.
-// Neither the header nor the token is ever logged.
+// Neither the header nor the token is ever logged; the fingerprint of the
+// token that matched is put in the context (tokenKey, see actor).
 func (s *Server) requireToken(c *gin.Context) {
 	var tokens tokenSet
 	if s.workflows != nil {
@@ -72,9 +96,12 @@ func (s *Server) requireToken(c *gin.Context) {
 		c.Header("WWW-Authenticate", bearerChallenge+`, error="invalid_request"`)
 		jsonError(c, http.StatusUnauthorized, "malformed Authorization header: want Bearer <token>")
 		return
-	case !tokens.match(token):
+	}
+	i, ok := tokens.match(token)
+	if !ok {
 		jsonError(c, http.StatusForbidden, "wrong token")
 		return
 	}
+	c.Set(tokenKey, tokens.fingerprint(i))
 	c.Next()
 }

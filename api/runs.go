@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/pipeline"
+	"github.com/finsight/finsight/internal/report"
 	"github.com/finsight/finsight/internal/runs"
 )
 
@@ -56,9 +60,70 @@ func (s *Server) getRun(c *gin.Context) {
 	c.JSON(http.StatusOK, rec)
 }
 
-// runReport answers GET /runs/{id}/report: the run's HTML report.
+// runReport answers GET /runs/{id}/report: the run's HTML report, rendered
+// live from its record and the plots in its folder, so every run's report
+// has the current navigation and this API's Web UI link.
 func (s *Server) runReport(c *gin.Context) {
-	s.serveRunFile(c, "report.html", "text/html; charset=utf-8")
+	id := c.Param("id")
+	if !validRunID(id) {
+		jsonError(c, http.StatusBadRequest, "invalid run id")
+		return
+	}
+	if s.storeDown(c) {
+		return
+	}
+	rec, plots, err := s.reportInputs(c.Request.Context(), id)
+	if errors.Is(err, runs.ErrNotFound) {
+		jsonError(c, http.StatusNotFound, err.Error())
+		return
+	}
+	if err != nil {
+		s.storeFailed(c, err)
+		return
+	}
+	var page bytes.Buffer
+	if err := report.HTML(&page, rec, plots, report.Nav{WebUI: s.workflowLink(rec.ID)}); err != nil {
+		jsonError(c, http.StatusInternalServerError, err.Error())
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", reportCSP())
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", page.Bytes())
+}
+
+// reportInputs reads a run's record and the plots in its folder, ordered
+// and titled for its report.
+func (s *Server) reportInputs(ctx context.Context, id string) (runs.Record, []report.Plot, error) {
+	rec, err := runs.Read(ctx, s.store, id)
+	if err != nil {
+		return runs.Record{}, nil, err
+	}
+	dir := runs.PlotsDir(id)
+	keys, err := s.store.List(ctx, dir)
+	if err != nil {
+		return runs.Record{}, nil, fmt.Errorf("list the plots of run %s: %w", id, err)
+	}
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		names = append(names, strings.TrimPrefix(k, dir))
+	}
+	return rec, report.PlotsFor(names), nil
+}
+
+// reportCSP is the report page's Content-Security-Policy: its images
+// (served under /runs/{id}/plots/) and its one inline style block, by
+// hash; no script, no other inline style, no framing, no forms.
+func reportCSP() string {
+	return "default-src 'none'; img-src 'self' data:; style-src " + report.StyleHash() +
+		"; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+}
+
+// validRunID reports whether id can name a run's folder in the store.
+func validRunID(id string) bool {
+	return !strings.ContainsAny(id, "/\\") && blob.ValidateKey(runs.Key(id, "run.json")) == nil
 }
 
 // runPlot answers GET /runs/{id}/plots/{name}: a PNG of the report.
@@ -73,7 +138,7 @@ func (s *Server) runPlot(c *gin.Context) {
 
 func (s *Server) serveRunFile(c *gin.Context, rel, contentType string) {
 	id := c.Param("id")
-	if strings.ContainsAny(id, "/\\") || blob.ValidateKey(runs.Key(id, rel)) != nil {
+	if !validRunID(id) || blob.ValidateKey(runs.Key(id, rel)) != nil {
 		jsonError(c, http.StatusBadRequest, "invalid run id")
 		return
 	}

@@ -46,9 +46,10 @@ type Server struct {
 	// answer 403 and GET /workflows/{id} 404.
 	workflows *workflowRoutes
 
-	manifests *manifestCache  // the registry manifests /predict answers from
-	pinned    *pinnedModels   // versions asked for by ?version= or ?alias=
-	runsIndex *runsIndexCache // the index of runs /ui/runs lists (ui.go)
+	manifests *manifestCache                 // the registry manifests /predict answers from
+	pinned    *pinnedModels                  // versions asked for by ?version= or ?alias=
+	runsIndex *runsIndexCache                // the index of runs /ui/runs lists (ui_runs_index.go)
+	webUI     func(workflowID string) string // WithWebUI; nil: from EnableWorkflows, if any
 }
 
 // Option configures New.

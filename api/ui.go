@@ -1,41 +1,30 @@
 package api
 
-// The experiment tracking pages (/ui/...): server-rendered HTML
-// (html/template, which escapes every value that comes from data) with an
-// embedded stylesheet and no JavaScript. The list of runs reads the index of
-// runs (package runs, runs-index/<TICKER>.json), kept in memory and checked
-// by generation, never the run records themselves.
+// The experiment tracking pages: server-rendered HTML (html/template, which
+// escapes every value that comes from data) with an embedded stylesheet:
+//
+//	/                    overview: every ticker's champion against naive, its last run
+//	/ui/runs             all runs, filtered, sorted, paginated (ui_runs.go, from the index of runs)
+//	/ui/compare?runs=a,b runs side by side (ui_compare.go)
+//	/ui/models/{ticker}  a ticker's versions, aliases and their history (ui_models.go)
+//	/runs/{id}/report    a run's report (runs.go, package report)
+//
+// Every page shares the navigation of layout.html and links to the
+// workflows in the Temporal Web UI when the API knows where it is
+// (WithWebUI).
 
 import (
 	"bytes"
-	"cmp"
-	"context"
 	"embed"
-	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/pipeline"
-	"github.com/finsight/finsight/internal/runs"
 )
 
-//go:embed ui/runs.html ui/style.css
+//go:embed ui/*.html ui/*.css ui/*.js
 var uiFiles embed.FS
-
-var (
-	uiRunsPage = template.Must(template.ParseFS(uiFiles, "ui/runs.html"))
-	uiStyle    = mustRead(uiFiles, "ui/style.css")
-)
 
 func mustRead(fs embed.FS, name string) []byte {
 	b, err := fs.ReadFile(name)
@@ -45,29 +34,60 @@ func mustRead(fs embed.FS, name string) []byte {
 	return b
 }
 
-// UIRunsPerPage is how many runs a page of /ui/runs lists.
-const UIRunsPerPage = 50
-
-// DefaultRunsIndexRefresh is how often, at most, /ui/runs checks whether
-// the index of runs changed.
-const DefaultRunsIndexRefresh = time.Second
-
-// WithRunsIndexRefresh sets how often, at most, /ui/runs asks the store
-// whether the index of runs changed (default DefaultRunsIndexRefresh); in
-// between it answers from memory. A check lists the index objects and asks
-// each one's generation (metadata only), and reads only those that
-// changed. d == 0 checks on every request; d < 0 is ignored.
-func WithRunsIndexRefresh(d time.Duration) Option {
-	return func(s *Server) {
-		if d >= 0 {
-			s.runsIndex.refresh = d
-		}
+// uiPage parses one page with the shared layout (layout.html: "nav").
+// Execute it by the page's file name.
+func uiPage(name string, funcs template.FuncMap) *template.Template {
+	t := template.New(name).Funcs(uiFuncs)
+	if funcs != nil {
+		t = t.Funcs(funcs)
 	}
+	return template.Must(t.ParseFS(uiFiles, "ui/layout.html", "ui/"+name))
 }
 
-// contentSecurityPolicy allows the pages their own stylesheet, images and
-// form, and nothing else: no scripts at all, no framing.
-const contentSecurityPolicy = "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+// uiFuncs are the helpers every page's template may call.
+var uiFuncs = template.FuncMap{
+	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
+	// letter names the i-th run of a comparison: A, B, C…
+	"letter": func(i int) string { return string(rune('A' + i)) },
+}
+
+// WithWebUI makes the pages link workflows in the Temporal Web UI:
+// workflowURL(id) is a workflow's page, workflowURL("") the list of
+// workflows (config.Config.WorkflowURL does both).
+func WithWebUI(workflowURL func(workflowID string) string) Option {
+	return func(s *Server) { s.webUI = workflowURL }
+}
+
+// workflowLink is the Web UI page of a workflow ("" when the API does not
+// know the Web UI); an empty id links the list of workflows.
+func (s *Server) workflowLink(id string) string {
+	f := s.webUI
+	if f == nil && s.workflows != nil {
+		f = s.workflows.webUI
+	}
+	if f == nil {
+		return ""
+	}
+	return strings.TrimRight(f(id), "/")
+}
+
+// uiNav is what the shared navigation shows: the page it is on, the
+// ticker in view (a link to its models page) and the Web UI link.
+type uiNav struct {
+	Page   string // overview, runs, compare, models, report
+	Ticker string
+	WebUI  string
+}
+
+func (s *Server) nav(page, ticker, workflowID string) uiNav {
+	return uiNav{Page: page, Ticker: ticker, WebUI: s.workflowLink(workflowID)}
+}
+
+// contentSecurityPolicy allows the pages their own stylesheet, scripts,
+// images (and data: images) and forms, and nothing else: no inline
+// script, no framing. html/template escapes data; this is the second wall.
+const contentSecurityPolicy = "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // htmlSecurityHeaders sets the security headers of the HTML pages.
 func htmlSecurityHeaders(c *gin.Context) {
@@ -78,390 +98,38 @@ func htmlSecurityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// uiRoutes registers the pages under /ui.
+// uiRoutes registers the pages.
 func (s *Server) uiRoutes(r gin.IRouter) {
+	r.GET("/", htmlSecurityHeaders, s.uiOverview)
 	ui := r.Group("/ui", htmlSecurityHeaders)
 	ui.GET("/runs", s.uiRuns)
-	ui.GET("/style.css", func(c *gin.Context) {
+	ui.GET("/compare", s.uiCompare)
+	ui.GET("/models/:ticker", s.uiModels)
+	for _, name := range []string{"style.css", "models.js"} {
+		ui.GET("/"+name, uiAsset(name))
+	}
+}
+
+// uiAsset serves an embedded stylesheet or script.
+func uiAsset(name string) gin.HandlerFunc {
+	b := mustRead(uiFiles, "ui/"+name)
+	ctype := "text/css; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ctype = "text/javascript; charset=utf-8"
+	}
+	return func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
-		c.Data(http.StatusOK, "text/css; charset=utf-8", uiStyle)
-	})
-}
-
-// runsIndexCache holds the index of runs as last read: each index object's
-// rows by its generation, and all rows merged, newest first.
-type runsIndexCache struct {
-	refresh time.Duration
-
-	mu      sync.Mutex // held across a check, so one request checks at a time
-	ensured bool       // the index was found built (or rebuilt)
-	objects map[string]indexObject
-	all     []runs.Summary // immutable once published; replaced on change
-	checked time.Time
-}
-
-type indexObject struct {
-	gen  string
-	rows []runs.Summary
-}
-
-func newRunsIndexCache() *runsIndexCache {
-	return &runsIndexCache{refresh: DefaultRunsIndexRefresh, objects: map[string]indexObject{}}
-}
-
-// rows returns every run's row, newest first, from memory when it was
-// checked within the refresh interval; otherwise it checks the index
-// objects' generations and reads the changed ones. The first call rebuilds
-// the index when the store has none yet (runs.EnsureIndex). Callers must
-// not modify the slice.
-func (c *runsIndexCache) rows(ctx context.Context, s blob.Store) ([]runs.Summary, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ensured && c.refresh > 0 && time.Since(c.checked) < c.refresh {
-		return c.all, nil
-	}
-	if !c.ensured {
-		if err := runs.EnsureIndex(ctx, s); err != nil {
-			return nil, err
-		}
-		c.ensured = true
-	}
-	keys, err := runs.IndexKeys(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	changed := len(keys) != len(c.objects)
-	next := make(map[string]indexObject, len(keys))
-	for _, k := range keys {
-		gen, err := s.Generation(ctx, k)
-		if errors.Is(err, blob.ErrNotFound) {
-			changed = true
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("runs index: %w", err)
-		}
-		if o, ok := c.objects[k]; ok && o.gen == gen {
-			next[k] = o
-			continue
-		}
-		b, gen, err := s.GetGen(ctx, k)
-		if errors.Is(err, blob.ErrNotFound) {
-			changed = true
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("runs index: %w", err)
-		}
-		rows, err := runs.DecodeIndex(b)
-		if err != nil {
-			return nil, fmt.Errorf("runs index %s: %w", k, err)
-		}
-		next[k], changed = indexObject{gen: gen, rows: rows}, true
-	}
-	if changed {
-		var all []runs.Summary
-		for _, o := range next {
-			all = append(all, o.rows...)
-		}
-		slices.SortStableFunc(all, newestFirst)
-		c.objects, c.all = next, all
-	}
-	c.checked = time.Now()
-	return c.all, nil
-}
-
-func newestFirst(a, b runs.Summary) int {
-	if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
-}
-
-// uiColumn is a column of the runs table: its sort key (?sort=), title and
-// order. num columns sort by a number that may be missing (always last);
-// str columns by text.
-type uiColumn struct {
-	key, title string
-	desc       bool // sorted descending when first clicked
-	num        func(*runs.Summary) (float64, bool)
-	str        func(*runs.Summary) string
-}
-
-func intCol(f func(*runs.Summary) int) func(*runs.Summary) (float64, bool) {
-	return func(r *runs.Summary) (float64, bool) { v := f(r); return float64(v), v != 0 }
-}
-
-func optCol(f func(*runs.Summary) *float64) func(*runs.Summary) (float64, bool) {
-	return func(r *runs.Summary) (float64, bool) {
-		if v := f(r); v != nil {
-			return *v, true
-		}
-		return 0, false
+		c.Data(http.StatusOK, ctype, b)
 	}
 }
 
-// uiColumns are the table's columns, in order (the template's cells follow
-// them).
-var uiColumns = []uiColumn{
-	{key: "id", title: "run", str: func(r *runs.Summary) string { return r.ID }},
-	{key: "ticker", title: "ticker", str: func(r *runs.Summary) string { return r.Ticker }},
-	{key: "kind", title: "kind", str: func(r *runs.Summary) string { return r.Kind }},
-	{key: "status", title: "status", str: func(r *runs.Summary) string { return r.Status }},
-	{key: "data", title: "data", str: func(r *runs.Summary) string { return r.Data }},
-	{key: "epochs", title: "epochs", num: intCol(func(r *runs.Summary) int { return r.Epochs })},
-	{key: "units", title: "units", num: intCol(func(r *runs.Summary) int { return r.Units })},
-	{key: "layers", title: "layers", num: intCol(func(r *runs.Summary) int { return r.Layers })},
-	{key: "lookback", title: "lookback", num: intCol(func(r *runs.Summary) int { return r.Lookback })},
-	{key: "lr", title: "lr", num: func(r *runs.Summary) (float64, bool) { return r.LR, r.LR != 0 }},
-	{key: "trials", title: "trials", num: intCol(func(r *runs.Summary) int { return r.Trials })},
-	{key: "rmse", title: "test RMSE", num: optCol(func(r *runs.Summary) *float64 { return r.TestRMSE })},
-	{key: "naive", title: "naive RMSE", num: optCol(func(r *runs.Summary) *float64 { return r.NaiveRMSE })},
-	{key: "mase", title: "MASE", num: optCol(func(r *runs.Summary) *float64 { return r.MASE })},
-	{key: "dm_p", title: "DM p", num: optCol(func(r *runs.Summary) *float64 { return r.DMP })},
-	{key: "promoted", title: "promoted", desc: true, num: func(r *runs.Summary) (float64, bool) {
-		if r.Promoted {
-			return 1, true
-		}
-		return 0, true
-	}},
-	{key: "started", title: "started", desc: true, num: func(r *runs.Summary) (float64, bool) {
-		return float64(r.StartedAt.UnixNano()), !r.StartedAt.IsZero()
-	}},
-	{key: "duration", title: "duration", desc: true, num: func(r *runs.Summary) (float64, bool) {
-		return float64(r.Duration()), r.EndedAt != nil
-	}},
-	{key: "error", title: "error", str: func(r *runs.Summary) string { return r.Error }},
-}
-
-// uiStatuses are the statuses ?status= may name.
-var uiStatuses = []string{runs.StatusRunning, runs.StatusCompleted, runs.StatusFailed, runs.StatusCancelled}
-
-// compare orders a and b by the column, missing values last either way.
-func (col *uiColumn) compare(a, b *runs.Summary, desc bool) int {
-	var c int
-	if col.num != nil {
-		va, oka := col.num(a)
-		vb, okb := col.num(b)
-		switch {
-		case oka != okb:
-			if oka {
-				return -1
-			}
-			return 1
-		default:
-			c = cmp.Compare(va, vb)
-		}
-	} else {
-		sa, sb := col.str(a), col.str(b)
-		if (sa == "") != (sb == "") {
-			if sa != "" {
-				return -1
-			}
-			return 1
-		}
-		c = strings.Compare(sa, sb)
-	}
-	if desc {
-		c = -c
-	}
-	return c
-}
-
-// uiQuery is a /ui/runs request's view: filters, order and page.
-type uiQuery struct {
-	ticker, status, sort, order string
-	page                        int
-}
-
-func (q uiQuery) href(page int, sort, order string) string {
-	v := url.Values{}
-	if q.ticker != "" {
-		v.Set("ticker", q.ticker)
-	}
-	if q.status != "" {
-		v.Set("status", q.status)
-	}
-	v.Set("sort", sort)
-	v.Set("order", order)
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	return "/ui/runs?" + v.Encode()
-}
-
-func parseUIQuery(c *gin.Context) (uiQuery, error) {
-	q := uiQuery{status: c.Query("status"), sort: c.DefaultQuery("sort", "started"), order: c.Query("order"), page: 1}
-	if t := c.Query("ticker"); t != "" {
-		n, err := pipeline.NormalizeTicker(t)
-		if err != nil {
-			return q, err
-		}
-		q.ticker = n
-	}
-	if q.status != "" && !slices.Contains(uiStatuses, q.status) {
-		return q, fmt.Errorf("invalid status %q: want one of %s", q.status, strings.Join(uiStatuses, ", "))
-	}
-	col := uiColumnByKey(q.sort)
-	if col == nil {
-		return q, fmt.Errorf("invalid sort %q: want a column (id, ticker, ..., started, duration)", q.sort)
-	}
-	switch q.order {
-	case "":
-		q.order = "asc"
-		if col.desc {
-			q.order = "desc"
-		}
-	case "asc", "desc":
-	default:
-		return q, fmt.Errorf("invalid order %q: want asc or desc", q.order)
-	}
-	if p := c.Query("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 {
-			return q, fmt.Errorf("invalid page %q: want a number from 1", p)
-		}
-		q.page = n
-	}
-	return q, nil
-}
-
-func uiColumnByKey(key string) *uiColumn {
-	for i := range uiColumns {
-		if uiColumns[i].key == key {
-			return &uiColumns[i]
-		}
-	}
-	return nil
-}
-
-// uiRunsView is what runs.html renders; every string in it is data that
-// html/template escapes.
-type uiRunsView struct {
-	Ticker, Status, Sort, Order string
-	Statuses                    []string
-	Columns                     []uiColumnView
-	Rows                        []uiRunRow
-	Total, Page, Pages          int
-	First, Prev, Next, Last     string
-}
-
-type uiColumnView struct {
-	Title, Href, Arrow string
-	Sorted             bool
-}
-
-type uiRunRow struct {
-	ID, Ticker, Kind, Status, Data              string
-	Epochs, Units, Layers, Lookback, LR, Trials string
-	RMSE, Naive, MASE, DMP, Promoted            string
-	Started, Duration, Error                    string
-	Beat, Lost                                  bool
-}
-
-// uiRuns answers GET /ui/runs: a page of the runs table.
-func (s *Server) uiRuns(c *gin.Context) {
-	q, err := parseUIQuery(c)
-	if err != nil {
-		jsonError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	if s.storeDown(c) {
-		return
-	}
-	all, err := s.runsIndex.rows(c.Request.Context(), s.store)
-	if err != nil {
-		s.storeFailed(c, err)
-		return
-	}
-	col := uiColumnByKey(q.sort)
-	desc := q.order == "desc"
-	rows := make([]*runs.Summary, 0, len(all))
-	for i := range all {
-		r := &all[i]
-		if (q.ticker == "" || r.Ticker == q.ticker) && (q.status == "" || r.Status == q.status) {
-			rows = append(rows, r)
-		}
-	}
-	if q.sort != "started" || !desc { // the index is newest first already
-		slices.SortStableFunc(rows, func(a, b *runs.Summary) int { return col.compare(a, b, desc) })
-	}
-
-	v := uiRunsView{Ticker: q.ticker, Status: q.status, Sort: q.sort, Order: q.order, Statuses: uiStatuses, Total: len(rows)}
-	v.Pages = max(1, (len(rows)+UIRunsPerPage-1)/UIRunsPerPage)
-	v.Page = min(q.page, v.Pages)
-	if v.Page > 1 {
-		v.First, v.Prev = q.href(1, q.sort, q.order), q.href(v.Page-1, q.sort, q.order)
-	}
-	if v.Page < v.Pages {
-		v.Next, v.Last = q.href(v.Page+1, q.sort, q.order), q.href(v.Pages, q.sort, q.order)
-	}
-	for i := range uiColumns {
-		cc := &uiColumns[i]
-		cv := uiColumnView{Title: cc.title}
-		order := "asc"
-		if cc.desc {
-			order = "desc"
-		}
-		if cc.key == q.sort {
-			cv.Sorted = true
-			cv.Arrow = " ▲"
-			order = "desc"
-			if desc {
-				cv.Arrow, order = " ▼", "asc"
-			}
-		}
-		cv.Href = q.href(1, cc.key, order)
-		v.Columns = append(v.Columns, cv)
-	}
-	lo := (v.Page - 1) * UIRunsPerPage
-	for _, r := range rows[lo:min(lo+UIRunsPerPage, len(rows))] {
-		v.Rows = append(v.Rows, uiRow(r))
-	}
-
+// render writes a page, or a 500 naming what failed to render.
+func render(c *gin.Context, t *template.Template, data any) {
 	var page bytes.Buffer
-	if err := uiRunsPage.Execute(&page, v); err != nil {
-		jsonError(c, http.StatusInternalServerError, "render runs page: "+err.Error())
+	if err := t.Execute(&page, data); err != nil {
+		jsonError(c, http.StatusInternalServerError, "render "+t.Name()+": "+err.Error())
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "text/html; charset=utf-8", page.Bytes())
-}
-
-func uiRow(r *runs.Summary) uiRunRow {
-	num := func(n int) string {
-		if n == 0 {
-			return ""
-		}
-		return strconv.Itoa(n)
-	}
-	opt := func(f *float64, format string) string {
-		if f == nil {
-			return ""
-		}
-		return fmt.Sprintf(format, *f)
-	}
-	row := uiRunRow{ID: r.ID, Ticker: r.Ticker, Kind: r.Kind, Status: r.Status, Data: r.Data,
-		Epochs: num(r.Epochs), Units: num(r.Units), Layers: num(r.Layers), Lookback: num(r.Lookback), Trials: num(r.Trials),
-		RMSE: opt(r.TestRMSE, "%.4g"), Naive: opt(r.NaiveRMSE, "%.4g"), MASE: opt(r.MASE, "%.3f"), DMP: opt(r.DMP, "%.3g"),
-		Error: r.Error}
-	if r.LR != 0 {
-		row.LR = strconv.FormatFloat(r.LR, 'g', 3, 64)
-	}
-	if r.TestRMSE != nil && r.NaiveRMSE != nil {
-		row.Beat, row.Lost = *r.TestRMSE < *r.NaiveRMSE, *r.TestRMSE > *r.NaiveRMSE
-	}
-	switch {
-	case r.Promoted:
-		row.Promoted = "yes"
-	case r.Version > 0 || r.Status == runs.StatusCompleted:
-		row.Promoted = "no"
-	}
-	if !r.StartedAt.IsZero() {
-		row.Started = r.StartedAt.UTC().Format("2006-01-02 15:04")
-	}
-	if r.EndedAt != nil {
-		row.Duration = r.Duration().Round(time.Second).String()
-	}
-	return row
 }

@@ -122,7 +122,7 @@ func TestUIRunsEscapesDataAndSetsHeaders(t *testing.T) {
 		t.Errorf("the run id is not escaped in its link:\n%s", body)
 	}
 	for name, want := range map[string]string{
-		"Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+		"Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "no-referrer",
 	} {

@@ -67,4 +67,11 @@ func TestPromotionGateOnRealRuns(t *testing.T) {
 	} else if _, err := reg.Rollback(ctx, "NFLX", "test"); err == nil {
 		t.Fatal("rolled back to a champion that never existed")
 	}
+
+	// The tracking UI over these real runs, and one that failed with
+	// markup in its error.
+	in.Model = pipeline.ModelParams{Epochs: 3, Units: 32, Layers: 1}
+	s.trainAs(t, "promo-wide", in)
+	s.failScriptRun(t, "promo-bad")
+	checkTrackingUI(t, s, []string{"promo-1", "promo-2", "promo-3", "promo-wide"}, [2]string{"promo-1", "promo-wide"}, "promo-bad")
 }

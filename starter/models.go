@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"strconv"
 	"text/tabwriter"
 
@@ -102,6 +104,7 @@ func promote(ctx context.Context, args []string, stdout io.Writer, cfg config.Co
 	if err != nil || v < 1 {
 		return fmt.Errorf("version %q: want a positive number", fs.Arg(1))
 	}
+	reg.Actor = starterActor()
 	m, err := reg.SetAlias(ctx, t, registry.Champion, v, *reason, true, "")
 	if err != nil {
 		return err
@@ -127,6 +130,7 @@ func rollback(ctx context.Context, args []string, stdout io.Writer, cfg config.C
 	if err != nil {
 		return err
 	}
+	reg.Actor = starterActor()
 	m, err := reg.Rollback(ctx, t, *reason)
 	if err != nil {
 		return err
@@ -151,4 +155,22 @@ func notifyRollback(ctx context.Context, cfg config.Config, ticker string, m reg
 	}
 	defer c.Close()
 	return launch.NotifyRollback(ctx, c, cfg.TaskQueue, "starter rollback", ticker, m)
+}
+
+// starterActor is who the starter's alias moves are recorded as made by:
+// "starter (<user>@<host>)", with $USER when the account cannot be looked
+// up and "unknown" for what cannot be found at all.
+func starterActor() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return fmt.Sprintf("starter (%s@%s)", name, host)
 }

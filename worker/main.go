@@ -81,6 +81,7 @@ func run(cfg config.Config, stopTimeout time.Duration) error {
 	defer c.Close()
 	acts := activities.New(store, device)
 	acts.CodeVersion = codeVersion()
+	acts.WorkflowURL = cfg.WorkflowURL
 	acts.Progress = c
 	acts.Temporal = c
 	acts.Metrics = obs.metrics

@@ -13,12 +13,24 @@ type shortNumberTicks struct{}
 
 var _ plot.Ticker = shortNumberTicks{}
 
-// Ticks implements plot.Ticker.
+// Ticks implements plot.Ticker. Labels get three significant digits, or
+// as many more as it takes for neighbouring labels to differ (a range
+// from 10.86 to 10.88 reads 10.865, 10.87, ... rather than 10.9 thrice).
 func (shortNumberTicks) Ticks(min, max float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = shortNumber(ticks[i].Value)
+	for digits := 3; digits <= 9; digits++ {
+		seen := map[string]bool{}
+		distinct := true
+		for i := range ticks {
+			if ticks[i].Label == "" {
+				continue
+			}
+			ticks[i].Label = shortNumberDigits(ticks[i].Value, digits)
+			distinct = distinct && !seen[ticks[i].Label]
+			seen[ticks[i].Label] = true
+		}
+		if distinct {
+			break
 		}
 	}
 	return ticks
@@ -26,18 +38,22 @@ func (shortNumberTicks) Ticks(min, max float64) []plot.Tick {
 
 // shortNumber formats v with at most three significant digits and a
 // thousands suffix.
-func shortNumber(v float64) string {
+func shortNumber(v float64) string { return shortNumberDigits(v, 3) }
+
+// shortNumberDigits formats v with at most n significant digits and a
+// thousands suffix.
+func shortNumberDigits(v float64, n int) string {
 	suffixes := []struct {
 		scale float64
 		name  string
 	}{{1e9, "B"}, {1e6, "M"}, {1e3, "K"}}
-	v = roundSignificant(v, 3)
+	v = roundSignificant(v, n)
 	for _, s := range suffixes {
 		if math.Abs(v) >= s.scale {
-			return strconv.FormatFloat(v/s.scale, 'g', 3, 64) + s.name
+			return strconv.FormatFloat(v/s.scale, 'g', n, 64) + s.name
 		}
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return strconv.FormatFloat(v, 'g', n, 64)
 }
 
 // roundSignificant rounds v to n significant digits.

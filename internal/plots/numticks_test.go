@@ -18,3 +18,22 @@ func TestShortNumber(t *testing.T) {
 		}
 	}
 }
+
+// Close values get the digits that tell them apart.
+func TestShortNumberTicksDistinct(t *testing.T) {
+	var labels []string
+	for _, tk := range (shortNumberTicks{}).Ticks(10.8601, 10.8795) {
+		if tk.Label == "" {
+			continue
+		}
+		for _, l := range labels {
+			if l == tk.Label {
+				t.Fatalf("two ticks labelled %q: %v", l, labels)
+			}
+		}
+		labels = append(labels, tk.Label)
+	}
+	if len(labels) < 2 {
+		t.Fatalf("labels %v", labels)
+	}
+}

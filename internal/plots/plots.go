@@ -64,10 +64,12 @@ func lineColor(i int) color.Color {
 	return palette[i%len(palette)]
 }
 
-// newPlot returns an empty plot titled title.
+// newPlot returns an empty plot titled title, its y axis labelled with
+// as many digits as tell the ticks apart (shortNumberTicks).
 func newPlot(title string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
+	p.Y.Tick.Marker = shortNumberTicks{}
 	return p
 }
 

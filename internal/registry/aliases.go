@@ -32,6 +32,11 @@ type AliasMove struct {
 	Forced   bool      `json:"forced,omitempty"`
 	Rollback bool      `json:"rollback,omitempty"`
 	RunID    string    `json:"run_id,omitempty"`
+	// By is who moved it when not a pipeline run: "api token <sha-256
+	// prefix>", "starter (<user>@<host>)" (Registry.Actor); empty for the
+	// pipeline's own moves (RunID says which run) and in manifests written
+	// before it was recorded.
+	By string `json:"by,omitempty"`
 	// Compared is the champion the version was judged against when the
 	// move was conditional on it (SetAliasIf); 0 = none or not recorded.
 	Compared int `json:"compared,omitempty"`
@@ -56,8 +61,9 @@ func (m Manifest) Version(n int) (Version, bool) {
 	return Version{}, false
 }
 
-// move points alias at version (0 removes it) and records why.
-func (m *Manifest) move(alias string, version int, at time.Time, reason string, forced bool, runID string) {
+// move points alias at version (0 removes it) and records why, and who
+// (by, "" when not known).
+func (m *Manifest) move(alias string, version int, at time.Time, reason string, forced bool, runID, by string) {
 	if m.Aliases == nil {
 		m.Aliases = map[string]int{}
 	}
@@ -67,7 +73,7 @@ func (m *Manifest) move(alias string, version int, at time.Time, reason string, 
 	} else {
 		m.Aliases[alias] = version
 	}
-	m.History = append(m.History, AliasMove{At: at, Alias: alias, Version: version, Previous: prev, Reason: reason, Forced: forced, RunID: runID})
+	m.History = append(m.History, AliasMove{At: at, Alias: alias, Version: version, Previous: prev, Reason: reason, Forced: forced, RunID: runID, By: by})
 }
 
 // SetAlias points alias at version, recording the reason.
@@ -110,10 +116,10 @@ func (r Registry) setAlias(m *Manifest, ticker, alias string, version int, reaso
 	if alias == Champion {
 		if cur := m.Aliases[Champion]; cur != 0 && m.Aliases[Challenger] == version {
 			// The challenger wins: it stops being the challenger.
-			m.move(Challenger, 0, r.now(), "promoted to champion", forced, runID)
+			m.move(Challenger, 0, r.now(), "promoted to champion", forced, runID, r.Actor)
 		}
 	}
-	m.move(alias, version, r.now(), reason, forced, runID)
+	m.move(alias, version, r.now(), reason, forced, runID, r.Actor)
 	return nil
 }
 
@@ -133,7 +139,7 @@ func (r Registry) Rollback(ctx context.Context, ticker, reason string) (Manifest
 			if h.Previous == 0 {
 				break
 			}
-			m.move(Champion, h.Previous, r.now(), "rollback from v"+fmt.Sprint(cur)+": "+reason, true, "")
+			m.move(Champion, h.Previous, r.now(), "rollback from v"+fmt.Sprint(cur)+": "+reason, true, "", r.Actor)
 			m.History[len(m.History)-1].Rollback = true
 			return nil
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -105,5 +106,55 @@ func TestManifestGenerationFollowsWrites(t *testing.T) {
 	}
 	if _, _, err := r.ManifestGen(ctx, "NONE"); !errors.Is(err, ErrNoModel) {
 		t.Fatalf("ManifestGen of an unknown ticker: %v, want ErrNoModel", err)
+	}
+}
+
+func TestAliasMovesRecordTheActor(t *testing.T) {
+	ctx := context.Background()
+	r := registryWithVersions(t, 3)
+	if _, err := r.SetAlias(ctx, "T", Champion, 1, "pipeline", false, "run-1"); err != nil {
+		t.Fatal(err)
+	}
+	r.Actor = "api token 0123abcd"
+	if _, err := r.SetAlias(ctx, "T", Challenger, 2, "try", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SetAlias(ctx, "T", Champion, 2, "forced", true, ""); err != nil { // also retires the challenger
+		t.Fatal(err)
+	}
+	r.Actor = "starter (ann@box)"
+	m, err := r.Rollback(ctx, "T", "bad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "api token 0123abcd", "api token 0123abcd", "api token 0123abcd", "starter (ann@box)"}
+	if len(m.History) != len(want) {
+		t.Fatalf("%d moves, want %d: %+v", len(m.History), len(want), m.History)
+	}
+	for i, h := range m.History {
+		if h.By != want[i] {
+			t.Errorf("move %d (%s v%d) by %q, want %q", i, h.Alias, h.Version, h.By, want[i])
+		}
+	}
+	r.Actor = "x"
+	if _, err := r.SetAliasIf(ctx, "T", Champion, 3, 1, "if", false, ""); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := r.Store.Get(ctx, manifestKey("T"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var doc struct {
+		History []map[string]any `json:"history"`
+	}
+	if err := json.NewDecoder(raw).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc.History[0]["by"]; ok {
+		t.Errorf("a move without an actor is written with by: %v", doc.History[0])
+	}
+	if got := doc.History[len(doc.History)-1]["by"]; got != "x" {
+		t.Errorf("SetAliasIf's move by %v, want x", got)
 	}
 }

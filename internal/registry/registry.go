@@ -81,6 +81,10 @@ func (m Manifest) Best() (Version, bool) {
 type Registry struct {
 	Store blob.Store
 	Clock func() time.Time // time of alias moves; nil = time.Now
+	// Actor is who makes the alias moves of this Registry (SetAlias,
+	// SetAliasIf, Rollback), recorded as the moves' By: "" (the pipeline,
+	// or unknown) records none.
+	Actor string
 }
 
 func manifestKey(ticker string) string { return "registry/" + ticker + ".json" }

@@ -16,15 +16,23 @@ type Plot struct {
 	URL   string
 }
 
-// HTML writes the run's report page: summary, model vs naive tables
-// overall and by slice, learning curve, search trials, anomalies, lineage,
-// and the plots.
-func HTML(w io.Writer, r runs.Record, plots []Plot) error {
+// Nav is what the report's navigation header links besides the tracking
+// pages (/, /ui/runs, the ticker's runs and models).
+type Nav struct {
+	WebUI string // the run's workflow in the Temporal Web UI ("": no link)
+}
+
+// HTML writes the run's report page: the tracking UI's navigation, summary,
+// model vs naive tables overall and by slice, learning curve, search
+// trials, anomalies, lineage, and the plots. Everything from r, plots and
+// nav is escaped; the only inline style is the one StyleHash hashes.
+func HTML(w io.Writer, r runs.Record, plots []Plot, nav Nav) error {
 	data := struct {
 		R       runs.Record
 		Plots   []Plot
+		Nav     Nav
 		Verdict string
-	}{R: r, Plots: plots}
+	}{R: r, Plots: plots, Nav: nav}
 	if r.Result != nil {
 		data.Verdict = Verdict(r.Result.Efficacy.Overall)
 	}
@@ -52,12 +60,19 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>FinSight run {{.R.ID}}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
-th:first-child,td:first-child{text-align:left}.bad{color:#b00}.good{color:#070}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
-code{background:#f4f4f4;padding:0 .2em}
-</style></head><body>
+<style>` + style + `</style></head><body>
+<header class="top">
+<a class="brand" href="/">FinSight</a>
+<a href="/">Overview</a>
+<a href="/ui/runs">Runs</a>
+{{- with .R.Ticker}}
+<a href="/ui/runs?ticker={{.}}">{{.}} runs</a>
+<a href="/ui/models/{{.}}">{{.}} models</a>
+{{- end}}
+{{- with .Nav.WebUI}}
+<a class="ext" href="{{.}}" rel="noopener">Temporal Web UI ↗</a>
+{{- end}}
+</header>
 <h1>{{.R.Ticker}} — run {{.R.ID}}</h1>
 <p>Status <b>{{.R.Status}}</b> (stage {{.R.Stage}}), started {{.R.StartedAt.Format "2006-01-02 15:04:05 UTC"}}{{with .R.Code}}, code <code>{{.}}</code>{{end}}.</p>
 {{with .R.Error}}<p class="bad">Error: {{.}}</p>{{end}}
@@ -89,7 +104,9 @@ code{background:#f4f4f4;padding:0 .2em}
 {{end}}</table>{{end}}{{end}}
 {{end}}
 {{with .R.Promotion}}<h2>Registry</h2><p>v{{.Version}} is <b>{{.Alias}}</b>{{if .Forced}} (forced){{end}}: {{.Reason}}</p>{{end}}
-{{range .Plots}}<h3>{{.Title}}</h3><img src="{{.URL}}" alt="{{.Title}}">{{end}}
+{{if .Plots}}<h2>Charts</h2>{{end}}
+{{range .Plots}}<figure><figcaption>{{.Title}}</figcaption><img src="{{.URL}}" alt="{{.Title}}"></figure>
+{{end}}
 {{with .R.Result}}
 <h2>Training</h2>
 <p>{{with .Training}}Attempt {{.Attempt}}{{if .ResumedFrom}}, resumed from the epoch-{{.ResumedFrom}} checkpoint{{end}}; best epoch {{.BestEpoch}}{{if .StoppedEarly}}, stopped early{{end}}.{{end}}</p>

@@ -57,7 +57,7 @@ func TestSummaryAndHTMLShowTheNumbers(t *testing.T) {
 		}
 	}
 	var page bytes.Buffer
-	if err := HTML(&page, r, []Plot{{Title: "Actual vs predicted", URL: "plots/pred.png"}}); err != nil {
+	if err := HTML(&page, r, []Plot{{Title: "Actual vs predicted", URL: "plots/pred.png"}}, Nav{}); err != nil {
 		t.Fatal(err)
 	}
 	h := page.String()

@@ -59,7 +59,7 @@ func run(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(store, device, api.WithManifestRefresh(refresh))
+	srv := api.New(store, device, api.WithManifestRefresh(refresh), api.WithWebUI(cfg.WorkflowURL))
 	defer srv.Close()
 	// One Temporal client for the hook and the workflow routes. It connects
 	// lazily, so the API starts (and serves /predict) while Temporal is
