@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui
+.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui bench-fleet
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI and workflowcheck (.tools/bin)
 	@scripts/deps.sh
@@ -38,8 +38,12 @@ record-histories: deps ## re-record workflows/testdata/histories (replayed by ma
 demo: build
 	@CSV="$(CSV)" TICKER="$(TICKER)" EPOCHS="$(EPOCHS)" scripts/demo.sh
 
+# make up WORKERS=3: three worker processes on this machine (they split its
+# cores; see README, Scaling).
+WORKERS ?= 1
+
 up: build
-	@scripts/services.sh up
+	@WORKERS="$(WORKERS)" scripts/services.sh up
 
 down:
 	@scripts/services.sh down
@@ -58,6 +62,9 @@ bench-memory: deps ## resident memory every 5 epochs of a 45-epoch NFLX training
 
 bench-data: deps ## parse → validate → stats → clean → scale → window over ../shared/data/sp500_5yr (505 files)
 	@go run ./scripts/benchdata -dir $(abspath ../shared/data/sp500_5yr)
+
+bench-fleet: deps ## the data chain over the 505 sp500_5yr files: a prepare fleet through a dev server vs in-process; last line ratio=N
+	@scripts/bench-fleet.sh
 
 bench-ui: deps ## GET /ui/runs over 2,000 run records (from the index of runs); last line p50_ms=N
 	@scripts/bench-ui.sh

@@ -12,8 +12,9 @@ import (
 	"github.com/finsight/finsight/internal/steps"
 )
 
-// SaveRun writes the run record, with the per-step peak memory and attempt
-// counts the worker measured (runs/<id>/stats/) merged into its steps.
+// SaveRun writes the run record, with the per-step peak memory, attempt
+// counts and worker the workers measured (runs/<id>/stats/) merged into its
+// steps.
 func (a *Activities) SaveRun(ctx context.Context, rec runs.Record) (steps.SaveRunResult, error) {
 	if rec.Code == "" {
 		rec.Code = a.CodeVersion
@@ -29,6 +30,9 @@ func (a *Activities) SaveRun(ctx context.Context, rec runs.Record) (steps.SaveRu
 			}
 			rec.Steps[i].PeakRSSMB = max(rec.Steps[i].PeakRSSMB, st.PeakRSSMB)
 			rec.Steps[i].Attempts = max(rec.Steps[i].Attempts, st.Attempt)
+			if st.Worker != "" {
+				rec.Steps[i].Worker = st.Worker // stats come oldest first: the last attempt's
+			}
 		}
 	}
 	ending := a.runEnding(ctx, rec)

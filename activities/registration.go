@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"slices"
 
 	"go.temporal.io/sdk/activity"
@@ -9,38 +10,55 @@ import (
 	"github.com/finsight/finsight/internal/steps"
 )
 
-// step is one activity and the name the pipelines call it by.
+// step is one activity and the name the pipelines call it by: method is
+// the Activities method, fn what is registered (method itself, or method
+// through live).
 type step struct {
-	name string
-	fn   any
+	name       string
+	method, fn any
 }
 
+// alive is a step registered through live.
+func alive[In, Out any](name string, method func(context.Context, In) (Out, error)) step {
+	return step{name, method, live(method)}
+}
+
+// beating is a step that heartbeats with progress of its own.
+func beating(name string, method any) step { return step{name, method, method} }
+
 // all pairs every step with its name in the contract (package steps).
+// Steps that heartbeat with progress of their own (training, trials, a
+// group of tickers, an inbox scan) are registered as they are; the others
+// through live, so that a dead worker is noticed within the step's
+// heartbeat timeout.
 func (a *Activities) all() []step {
 	return []step{
-		{steps.Ingest, a.Ingest},
-		{steps.Download, a.Download},
-		{steps.Split, a.Split},
-		{steps.Validate, a.Validate},
-		{steps.Clean, a.Clean},
-		{steps.Scale, a.Scale},
-		{steps.Window, a.Window},
-		{steps.Plot, a.Plot},
-		{steps.Train, a.Train},
-		{steps.TrainTrial, a.TrainTrial},
-		{steps.Evaluate, a.Evaluate},
-		{steps.Compare, a.Compare},
-		{steps.Register, a.Register},
-		{steps.Promote, a.Promote},
-		{steps.ResolveBase, a.ResolveBase},
-		{steps.CheckNewData, a.CheckNewData},
-		{steps.Merge, a.Merge},
-		{steps.RejectFiles, a.RejectFiles},
-		{steps.HandOff, a.HandOff},
-		{steps.ScanInbox, a.ScanInbox},
-		{steps.SaveRun, a.SaveRun},
-		{steps.Report, a.Report},
-		{steps.Notify, a.Notify},
+		alive(steps.Ingest, a.Ingest),
+		alive(steps.Download, a.Download),
+		alive(steps.Split, a.Split),
+		alive(steps.Validate, a.Validate),
+		alive(steps.Clean, a.Clean),
+		alive(steps.Scale, a.Scale),
+		alive(steps.Window, a.Window),
+		alive(steps.Plot, a.Plot),
+		beating(steps.Train, a.Train),
+		beating(steps.TrainTrial, a.TrainTrial),
+		alive(steps.Evaluate, a.Evaluate),
+		alive(steps.Compare, a.Compare),
+		alive(steps.Register, a.Register),
+		alive(steps.Promote, a.Promote),
+		alive(steps.ResolveBase, a.ResolveBase),
+		alive(steps.CheckNewData, a.CheckNewData),
+		alive(steps.Merge, a.Merge),
+		alive(steps.RejectFiles, a.RejectFiles),
+		alive(steps.HandOff, a.HandOff),
+		beating(steps.ScanInbox, a.ScanInbox), // heartbeats per file itself
+		alive(steps.SaveRun, a.SaveRun),
+		alive(steps.Report, a.Report),
+		alive(steps.Notify, a.Notify),
+		alive(steps.ListFleetFiles, a.ListFleetFiles),
+		beating(steps.PrepareTickers, a.PrepareTickers),
+		alive(steps.FleetReport, a.FleetReport),
 	}
 }
 

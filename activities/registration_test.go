@@ -46,10 +46,13 @@ func TestRegisterUsesTheContractNames(t *testing.T) {
 	if !slices.Equal(got, methods) {
 		t.Fatalf("registered %v, but the exported methods of Activities are %v", got, methods)
 	}
-	for name, fn := range r.fns {
-		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name() // ...(*Activities).Train-fm
-		if method := strings.TrimSuffix(full[strings.LastIndex(full, ".")+1:], "-fm"); method != name {
-			t.Errorf("%s is registered as %q", full, name)
+	for _, s := range (&Activities{}).all() {
+		full := runtime.FuncForPC(reflect.ValueOf(s.method).Pointer()).Name() // ...(*Activities).Train-fm
+		if method := strings.TrimSuffix(full[strings.LastIndex(full, ".")+1:], "-fm"); method != s.name {
+			t.Errorf("%s is registered as %q", full, s.name)
+		}
+		if _, ok := r.fns[s.name]; !ok {
+			t.Errorf("%s is not registered", s.name)
 		}
 	}
 }

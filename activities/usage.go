@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,19 @@ type UsageInterceptor struct {
 	interceptor.WorkerInterceptorBase
 	Store blob.Store
 	Every time.Duration // RSS sampling period
+	// Worker names this worker process in each runs.Stat ("" = WorkerName()),
+	// so a run record says which worker ran each step.
+	Worker string
+}
+
+// WorkerName is a worker process's default name, pid@host: the identity
+// the Temporal SDK gives a client by default.
+func WorkerName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%d@%s", os.Getpid(), host)
 }
 
 // InterceptActivity wraps each activity execution.
@@ -62,7 +76,10 @@ func (i *usageInbound) ExecuteActivity(ctx context.Context, in *interceptor.Exec
 	close(stop)
 	<-done
 	st := runs.Stat{Activity: info.ActivityType.Name, StartedAt: start.UTC(), WallMS: time.Since(start).Milliseconds(),
-		PeakRSSMB: float64(peak.Load()) / 1024, Attempt: info.Attempt}
+		PeakRSSMB: float64(peak.Load()) / 1024, Attempt: info.Attempt, Worker: i.u.Worker}
+	if st.Worker == "" {
+		st.Worker = WorkerName()
+	}
 	if err != nil {
 		st.Error = err.Error()
 	}

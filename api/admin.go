@@ -47,7 +47,7 @@ type aliasAnswer struct {
 // `starter promote` does. /predict serves it once its registry check sees
 // it (within a second).
 func (s *Server) promote(c *gin.Context) {
-	t, ok := s.adminTicker(c)
+	t, ok := s.tickerParam(c)
 	if !ok {
 		return
 	}
@@ -85,7 +85,7 @@ func (s *Server) promote(c *gin.Context) {
 // queued for it (the same one `starter rollback` queues: one per
 // rollback, whichever queued it).
 func (s *Server) rollback(c *gin.Context) {
-	t, ok := s.adminTicker(c)
+	t, ok := s.tickerParam(c)
 	if !ok {
 		return
 	}
@@ -129,8 +129,9 @@ func (s *Server) rollback(c *gin.Context) {
 	c.JSON(http.StatusOK, ans)
 }
 
-// adminTicker is the route's ticker, checked (400 otherwise).
-func (s *Server) adminTicker(c *gin.Context) (string, bool) {
+// tickerParam is the route's ticker, normalised and checked (400
+// otherwise), and logged with the request.
+func (s *Server) tickerParam(c *gin.Context) (string, bool) {
 	t, err := pipeline.NormalizeTicker(c.Param("ticker"))
 	if err != nil {
 		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": err.Error(), "field": "ticker"})

@@ -390,6 +390,12 @@ func newOASFixture(t *testing.T) *oasFixture {
 	if err := runs.Write(ctx, store, rec); err != nil {
 		t.Fatal(err)
 	}
+	fleet := pipeline.FleetResult{FleetID: "fleet-done", Kind: pipeline.FleetTraining, Started: start, Finished: done, Runs: 1,
+		Outcomes: []pipeline.FleetOutcome{{Ticker: "NFLX", Status: pipeline.FleetCompleted, ModelVersion: 1, RMSE: 10.9, NaiveRMSE: 10.86, TestDays: 989}}}
+	fleet.Totals = pipeline.FleetTotalsOf(fleet.Outcomes)
+	if err := blob.PutJSON(ctx, store, pipeline.FleetReportKey(fleet.FleetID), fleet); err != nil {
+		t.Fatal(err)
+	}
 	rec.ID, rec.Status, rec.Error = oasRun+"-2", runs.StatusFailed, "no such file"
 	if err := runs.Write(ctx, store, rec); err != nil {
 		t.Fatal(err)
@@ -634,6 +640,21 @@ func TestOpenAPIRequestsAndAnswersFollowTheDocument(t *testing.T) {
 		{name: "ui compare one run", srv: f.main, method: "GET", path: "/ui/compare?runs=" + oasRun, status: 400},
 		{name: "ui compare unknown run", srv: f.main, method: "GET", path: "/ui/compare?runs=" + oasRun + ",nope", status: 404},
 		{name: "ui compare store down", srv: f.outage, method: "GET", path: "/ui/compare?runs=a,b", status: 503},
+		{name: "fleet", srv: f.main, method: "POST", path: "/fleet", ctype: j, auth: bearer,
+			body: []byte(`{"id":"fleet-oas","items":[{"ticker":"NFLX","csv_key":"` + pricesKey + `"}],"train":{"epochs":1}}`), status: 202},
+		{name: "fleet again", srv: f.main, method: "POST", path: "/fleet", ctype: j, auth: bearer,
+			body: []byte(`{"id":"fleet-oas","items":[{"ticker":"NFLX","csv_key":"` + pricesKey + `"}]}`), status: 409},
+		{name: "fleet missing file", srv: f.main, method: "POST", path: "/fleet", ctype: j, auth: bearer,
+			body: []byte(`{"items":[{"ticker":"NFLX","csv_key":"uploads/none.csv"}]}`), status: 400},
+		{name: "fleet no token", srv: f.main, method: "POST", path: "/fleet", ctype: j, body: []byte(`{"prefix":"p/"}`), status: 401, invalid: true},
+		{name: "fleet wrong token", srv: f.main, method: "POST", path: "/fleet", ctype: j, auth: wrong, body: []byte(`{"prefix":"p/"}`), status: 403},
+		{name: "fleet CSV", srv: f.main, method: "POST", path: "/fleet", ctype: "text/csv", auth: bearer, body: []byte("a\n"), status: 415, invalid: true},
+		{name: "fleet store down", srv: f.outage, method: "POST", path: "/fleet", ctype: j, auth: bearer, body: []byte(`{"prefix":"p/"}`), status: 503},
+		{name: "fleet report", srv: f.main, method: "GET", path: "/fleets/fleet-done", status: 200},
+		{name: "fleet unknown", srv: f.main, method: "GET", path: "/fleets/fleet-none", status: 404},
+		{name: "fleet bad id", srv: f.main, method: "GET", path: "/fleets/a%5Cb", status: 400},
+		{name: "ui fleet", srv: f.main, method: "GET", path: "/ui/fleets/fleet-done", status: 200},
+		{name: "ui fleet unknown", srv: f.main, method: "GET", path: "/ui/fleets/fleet-none", status: 404},
 
 		// The GCS hook.
 		{name: "hook starts a scan", srv: f.main, method: "POST", path: hook, ctype: j, body: envelope("OBJECT_FINALIZE"), status: 202},

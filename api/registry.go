@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
 )
 
@@ -35,9 +34,8 @@ func (s *Server) listModels(c *gin.Context) {
 
 // getModels answers GET /models/{ticker}.
 func (s *Server) getModels(c *gin.Context) {
-	t, err := pipeline.NormalizeTicker(c.Param("ticker"))
-	if err != nil {
-		jsonError(c, http.StatusBadRequest, err.Error())
+	t, ok := s.tickerParam(c)
+	if !ok {
 		return
 	}
 	if s.storeDown(c) {

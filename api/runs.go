@@ -43,18 +43,24 @@ func (s *Server) listRuns(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"runs": list})
 }
 
+// runFailed answers the error of reading runs: 404 naming them when
+// there is no such run, else the store's failure (503 or 500).
+func (s *Server) runFailed(c *gin.Context, err error) {
+	if errors.Is(err, runs.ErrNotFound) {
+		jsonError(c, http.StatusNotFound, err.Error())
+		return
+	}
+	s.storeFailed(c, err)
+}
+
 // getRun answers GET /runs/{id}: one run record.
 func (s *Server) getRun(c *gin.Context) {
 	if s.storeDown(c) {
 		return
 	}
 	rec, err := runs.Read(c.Request.Context(), s.store, c.Param("id"))
-	if errors.Is(err, runs.ErrNotFound) {
-		jsonError(c, http.StatusNotFound, err.Error())
-		return
-	}
 	if err != nil {
-		s.storeFailed(c, err)
+		s.runFailed(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, rec)
@@ -73,12 +79,8 @@ func (s *Server) runReport(c *gin.Context) {
 		return
 	}
 	rec, plots, err := s.reportInputs(c.Request.Context(), id)
-	if errors.Is(err, runs.ErrNotFound) {
-		jsonError(c, http.StatusNotFound, err.Error())
-		return
-	}
 	if err != nil {
-		s.storeFailed(c, err)
+		s.runFailed(c, err)
 		return
 	}
 	var page bytes.Buffer

@@ -132,6 +132,8 @@ func (s *Server) Handler() http.Handler {
 	// Workflows and aliases (workflows_http.go, admin.go): the mutating
 	// routes need a bearer token (auth.go).
 	r.POST("/train", s.requireToken, s.postTrain)
+	r.POST("/fleet", s.requireToken, s.postFleet)
+	r.GET("/fleets/:id", s.getFleet)
 	r.POST("/retrain", s.requireToken, s.postRetrain)
 	r.GET("/workflows/:id", s.getWorkflow)
 	r.DELETE("/workflows/:id", s.requireToken, s.deleteWorkflow)

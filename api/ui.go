@@ -105,6 +105,7 @@ func (s *Server) uiRoutes(r gin.IRouter) {
 	ui.GET("/runs", s.uiRuns)
 	ui.GET("/compare", s.uiCompare)
 	ui.GET("/models/:ticker", s.uiModels)
+	ui.GET("/fleets/:id", s.uiFleet)
 	for _, name := range []string{"style.css", "models.js"} {
 		ui.GET("/"+name, uiAsset(name))
 	}

@@ -73,12 +73,8 @@ func (s *Server) uiCompare(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	recs, err := s.readRuns(ctx, ids)
-	if errors.Is(err, runs.ErrNotFound) {
-		jsonError(c, http.StatusNotFound, err.Error())
-		return
-	}
 	if err != nil {
-		s.storeFailed(c, err)
+		s.runFailed(c, err)
 		return
 	}
 	v := uiCompareView{Nav: s.nav("compare", commonTicker(recs), ""), Query: strings.Join(ids, ",")}

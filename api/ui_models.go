@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/plots"
 	"github.com/finsight/finsight/internal/registry"
 )
@@ -95,9 +94,8 @@ type uiModelsMove struct {
 // uiModels answers GET /ui/models/{ticker}: the ticker's registry page; a
 // 404 page that says so when the ticker has no model.
 func (s *Server) uiModels(c *gin.Context) {
-	t, err := pipeline.NormalizeTicker(c.Param("ticker"))
-	if err != nil {
-		jsonError(c, http.StatusBadRequest, err.Error())
+	t, ok := s.tickerParam(c)
+	if !ok {
 		return
 	}
 	if s.storeDown(c) {

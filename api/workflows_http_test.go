@@ -151,6 +151,7 @@ var mutatingRoutes = []struct{ method, path, body string }{
 	{http.MethodDelete, "/workflows/train-NFLX-x", ``},
 	{http.MethodPost, "/models/NFLX/promote", `{"version":1}`},
 	{http.MethodPost, "/models/NFLX/rollback", ``},
+	{http.MethodPost, "/fleet", `{"items":[{"ticker":"NFLX","csv_key":"` + pricesKey + `"}]}`},
 }
 
 // TestMutatingRoutesNeedAToken: every mutating route, with no token

@@ -75,8 +75,9 @@ func TestRunLogsAndWorkerMetrics(t *testing.T) {
 	}
 	defer c.Close()
 	queue := "e2e-" + t.Name()
-	w := worker.New(c, queue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{
-		&telemetry.Interceptor{Metrics: m}, &activities.UsageInterceptor{Store: store}}})
+	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{
+		&telemetry.Interceptor{Metrics: m}, &activities.UsageInterceptor{Store: store}}}
+	w := worker.New(c, queue, opts)
 	acts := activities.New(store, gotch.CPU)
 	acts.Progress, acts.Temporal, acts.Metrics = c, c, m
 	workflows.Register(w)
@@ -85,6 +86,7 @@ func TestRunLogsAndWorkerMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+	defer startTrainWorker(t, c, queue, acts, opts).Stop()
 
 	s := &stack{store: store, c: c, queue: queue}
 	const id = "e2e-metrics-NFLX"

@@ -24,6 +24,7 @@ import (
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/api"
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/devserver"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
@@ -67,7 +68,28 @@ func startStackOn(t *testing.T, srv *devserver.Server, store blob.Store, configu
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
+	tw := startTrainWorker(t, c, queue, acts, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&activities.UsageInterceptor{Store: store}}})
+	t.Cleanup(tw.Stop)
 	return &stack{store: store, c: c, queue: queue}
+}
+
+// startTrainWorker starts, beside a test's in-process worker on queue, the
+// worker of its train queue (config.TrainQueue), where the pipelines send
+// training, trials and evaluation: the training steps only, one at a time
+// (--train-slots 1), as cmd/worker does. The caller stops it (before
+// closing c).
+func startTrainWorker(t *testing.T, c client.Client, queue string, acts *activities.Activities, opts worker.Options) worker.Worker {
+	t.Helper()
+	// Two slots, as the tests ran before the train queue: a search's two
+	// trials side by side. The slot limit itself is tested on the worker
+	// binary (train_slots_test.go).
+	opts.MaxConcurrentActivityExecutionSize = 2
+	tw := worker.New(c, config.TrainQueue(queue), opts)
+	activities.RegisterTraining(tw, acts)
+	if err := tw.Start(); err != nil {
+		t.Fatalf("start train worker: %v", err)
+	}
+	return tw
 }
 
 func (s *stack) upload(t *testing.T, path string) string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start and stop FinSight's local services: the Temporal dev server, a worker
-# and the API. Sourced by demo.sh and used by `make up` / `make down`.
+# Start and stop FinSight's local services: the Temporal dev server, WORKERS
+# worker processes (default 1) and the API. Sourced by demo.sh and used by
+# `make up [WORKERS=N]` / `make down`.
 # State lives in .state/: temporal.db (SQLite), store/ (blob store), logs/, pids/.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ STATE=${FINSIGHT_STATE:-.state}
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 UI_PORT=${UI_PORT:-8233}
 API_ADDR=${FINSIGHT_API_ADDR:-127.0.0.1:8080}
+WORKERS=${WORKERS:-1}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
 export FINSIGHT_STORE=${FINSIGHT_STORE:-$STATE/store}
 export FINSIGHT_API_ADDR=$API_ADDR
@@ -47,9 +49,49 @@ start_temporal() {
   wait_for "Temporal dev server" 60 .tools/bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS"
 }
 
+# start_worker starts WORKERS worker processes: worker (logs/worker.log),
+# worker-2, worker-3, ... Each serves /metrics on its own port (the first on
+# FINSIGHT_METRICS_ADDR, default 127.0.0.1:9090, the next on 9091, ...; set
+# empty or off: none). Unless FINSIGHT_THREADS is set, they share the cores:
+# each training gets cores / (WORKERS × FINSIGHT_TRAIN_SLOTS) LibTorch threads.
 start_worker() {
-  start_bg worker bin/worker
-  wait_for "worker" 30 grep -q "worker ready" "$STATE/logs/worker.log"
+  local n=${WORKERS:-1} i name metrics host port threads
+  if ! [[ $n =~ ^[1-9][0-9]*$ ]]; then
+    echo "services: WORKERS=$n: want a number of workers, 1 or more" >&2
+    return 1
+  fi
+  metrics=${FINSIGHT_METRICS_ADDR-127.0.0.1:9090}
+  host=${metrics%:*} port=${metrics##*:}
+  threads=${FINSIGHT_THREADS:-}
+  if [ -z "$threads" ]; then
+    threads=$(($(nproc) / (n * ${FINSIGHT_TRAIN_SLOTS:-1})))
+    ((threads >= 1)) || threads=1
+  fi
+  for ((i = 1; i <= n; i++)); do
+    name=worker
+    ((i == 1)) || name=worker-$i
+    if [[ $port =~ ^[0-9]+$ ]]; then
+      metrics=$host:$((port + i - 1))
+    fi
+    FINSIGHT_METRICS_ADDR=$metrics FINSIGHT_THREADS=$threads start_bg "$name" bin/worker
+  done
+  for ((i = 1; i <= n; i++)); do
+    name=worker
+    ((i == 1)) || name=worker-$i
+    wait_for "$name" 30 grep -q "worker ready" "$STATE/logs/$name.log"
+  done
+}
+
+# stop_pid stops the process of pids/$1.pid: SIGTERM, then after 10 s SIGKILL.
+stop_pid() {
+  local pid
+  [ -f "$STATE/pids/$1.pid" ] || return 0
+  pid=$(cat "$STATE/pids/$1.pid")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STATE/pids/$1.pid"
 }
 
 start_api() {
@@ -58,16 +100,18 @@ start_api() {
 }
 
 stop_all() {
-  local name pid
-  for name in api worker temporal; do
-    [ -f "$STATE/pids/$name.pid" ] || continue
-    pid=$(cat "$STATE/pids/$name.pid")
-    if kill "$pid" 2>/dev/null; then
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$STATE/pids/$name.pid"
+  local f stoppers=()
+  stop_pid api
+  # Every worker a `make up` started, whatever WORKERS was, at once (each
+  # may take its stop timeout to checkpoint a training).
+  for f in "$STATE"/pids/worker.pid "$STATE"/pids/worker-*.pid; do
+    [ -f "$f" ] || continue
+    f=${f##*/}
+    stop_pid "${f%.pid}" &
+    stoppers+=($!)
   done
+  if ((${#stoppers[@]} > 0)); then wait "${stoppers[@]}"; fi
+  stop_pid temporal
 }
 
 case "${1:-}" in

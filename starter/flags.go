@@ -33,6 +33,13 @@ var commandDocs = map[string]commandDoc{
 			"--wait draws the run's progress (a bar on a terminal, lines otherwise) and prints the result.",
 		[]string{"starter train --ticker NFLX --csv ../shared/data/single/NFLX.csv --epochs 10 --wait"},
 	},
+	"fleet": {
+		"starter fleet (--sp500 | --csv-dir DIR [--tickers A,B] | --prefix P) [--kind training|retraining|prepare] [--parallel N] [training flags] [--wait]",
+		"Upload a folder of price files (one per ticker) and run FleetPipeline: a TrainingPipeline (or RetrainingPipeline) per ticker,\n" +
+			"at most --parallel at once, or, with --kind prepare, the data chain alone in groups of tickers. One ticker's failure never\n" +
+			"fails the fleet. --wait follows its progress and prints its report (also in the store: fleets/<id>/).",
+		[]string{"starter fleet --sp500 --epochs 2 --parallel 8 --wait", "starter fleet --csv-dir ./prices --kind prepare --wait"},
+	},
 	"retrain": {
 		"starter retrain --ticker T --csv FILE [flags]",
 		"Upload a CSV of new prices and hand it to the ticker's TickerRetrainer (workflow retrain-<TICKER>).\n" +

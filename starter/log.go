@@ -1,13 +1,14 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"os"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/logging"
+	"github.com/finsight/finsight/internal/temporalconn"
 )
 
 // dial connects to the configured Temporal frontend. The Temporal SDK's
@@ -19,9 +20,5 @@ func dial(cfg config.Config) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: logging.Temporal(logger)})
-	if err != nil {
-		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
-	}
-	return c, nil
+	return temporalconn.Dial(context.Background(), cfg, client.Options{Logger: logging.Temporal(logger)})
 }

@@ -2,6 +2,7 @@
 // Temporal and prints their results.
 //
 //	starter train --ticker T --csv FILE [--epochs N --units N --layers N --lr X --batch N] [--wait] [--json]
+//	starter fleet (--sp500 | --csv-dir DIR | --prefix P) [--kind training|retraining|prepare] [--parallel N] [--wait]
 //	starter retrain --ticker T --csv FILE [--mode finetune|full|auto] [--wait] [--json]
 //	starter schedule create|inbox|list|delete|trigger [flags]
 //	starter predict --ticker T --csv FILE [--api URL] [--version N | --alias NAME]
@@ -23,6 +24,7 @@ const usage = `usage: starter <command> [flags]
 
 commands:
   train    upload a CSV and run TrainingPipeline on it
+  fleet    train, retrain or prepare many tickers (a folder of CSVs, --sp500, a store prefix)
   retrain  upload a CSV of new prices and hand it to the ticker's TickerRetrainer
   retrains a ticker's retraining queue and results [--ticker T] [--wait [--count N]] [--json]
   schedule periodic refreshes and inbox scans: schedule create|inbox|list|delete|trigger
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "train":
 		err = train(ctx, args[1:], stdout, cfg)
+	case "fleet":
+		err = fleetCmd(ctx, args[1:], stdout, cfg, getenv)
 	case "retrain":
 		err = retrain(ctx, args[1:], stdout, cfg)
 	case "retrains":

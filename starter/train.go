@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -92,32 +93,7 @@ func parseTrain(ctx context.Context, args []string, cfg config.Config) (trainReq
 	r := pipeline.DefaultTrainRequest()
 	fs.StringVar(&r.Ticker, "ticker", "", "ticker symbol (required)")
 	src := addSourceFlags(fs, &r.DataRequest)
-	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "training epochs")
-	fs.IntVar(&r.Units, "units", r.Units, "LSTM units per layer")
-	fs.IntVar(&r.Layers, "layers", r.Layers, "LSTM layers")
-	fs.Float64Var(&r.Dropout, "dropout", r.Dropout, "dropout between LSTM layers")
-	fs.Float64Var(&r.LR, "lr", r.LR, "Adam learning rate")
-	fs.IntVar(&r.Batch, "batch", r.Batch, "mini-batch size")
-	fs.Int64Var(&r.Seed, "seed", r.Seed, "random seed of weights and batch order")
-	fs.IntVar(&r.Lookback, "lookback", r.Lookback, "days of prices per input window")
-	fs.IntVar(&r.Horizon, "horizon", r.Horizon, "days ahead to forecast")
-	fs.Float64Var(&r.ClipNorm, "clip-norm", r.ClipNorm, "max global gradient norm (0 = none)")
-	fs.Float64Var(&r.LRDecay, "lr-decay", r.LRDecay, "learning rate × this after each epoch (0 = constant)")
-	fs.IntVar(&r.Patience, "patience", r.Patience, "early stopping after N epochs without a better validation loss (0 = never)")
-	fs.StringVar(&r.Missing, "missing", r.Missing, "missing values: ffill, interpolate or drop")
-	fs.StringVar(&r.Outliers, "outliers", r.Outliers, "outlier detection on daily returns: zscore, iqr or none")
-	fs.Float64Var(&r.OutlierK, "outlier-k", r.OutlierK, "outlier threshold (robust z or IQR multiples)")
-	fs.StringVar(&r.OutlierAction, "outlier-action", r.OutlierAction, "what to do with outliers: flag, clip or drop")
-	fs.StringVar(&r.Target, "target", r.Target, "what the model predicts: logret (log-return of Open) or price (scaled Open)")
-	fs.StringVar(&r.Scaler, "scaler", r.Scaler, "scaler: standard or minmax")
-	fs.StringVar(&r.Features, "features", r.Features, "comma-separated inputs: open,high,low,close,adj_close,volume")
-	fs.IntVar(&r.Trials, "trials", r.Trials, "hyperparameter search trials before training (0 = no search)")
-	fs.IntVar(&r.Concurrency, "concurrency", r.Concurrency, "search trials in flight at once")
-	fs.StringVar(&r.Sampler, "sampler", r.Sampler, "search sampler: tpe or random")
-	fs.IntVar(&r.TrialEpochs, "trial-epochs", r.TrialEpochs, "epochs per search trial")
-	fs.Float64Var(&r.Margin, "margin", r.Margin, "promotion: how much worse than naive (RMSE share, 0.05 = 5%) a new champion may be")
-	fs.BoolVar(&r.ForcePromote, "force-promote", r.ForcePromote, "make the new model champion whatever the gate says (recorded)")
-	fs.StringVar(&r.RunDevice, "run-device", r.RunDevice, "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
+	bindTrainFlags(fs, &r)
 	wait := fs.Bool("wait", false, "wait for the pipeline and print its result")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object (implies --wait)")
 	fs.BoolVar(&r.NewRun, "new-run", r.NewRun, "train again even if the same arguments already ran: the workflow id gets a time suffix "+
@@ -145,6 +121,37 @@ func parseTrain(ctx context.Context, args []string, cfg config.Config) (trainReq
 		return trainRequest{}, flagError(err)
 	}
 	return trainRequest{cfg: cfg, in: tr.Input, id: tr.ID, wait: *wait, asJSON: *asJSON}, nil
+}
+
+// bindTrainFlags binds the model, data-preparation, search and promotion
+// settings of a training request (`starter train` and `starter fleet`).
+func bindTrainFlags(fs *flag.FlagSet, r *pipeline.TrainRequest) {
+	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "training epochs")
+	fs.IntVar(&r.Units, "units", r.Units, "LSTM units per layer")
+	fs.IntVar(&r.Layers, "layers", r.Layers, "LSTM layers")
+	fs.Float64Var(&r.Dropout, "dropout", r.Dropout, "dropout between LSTM layers")
+	fs.Float64Var(&r.LR, "lr", r.LR, "Adam learning rate")
+	fs.IntVar(&r.Batch, "batch", r.Batch, "mini-batch size")
+	fs.Int64Var(&r.Seed, "seed", r.Seed, "random seed of weights and batch order")
+	fs.IntVar(&r.Lookback, "lookback", r.Lookback, "days of prices per input window")
+	fs.IntVar(&r.Horizon, "horizon", r.Horizon, "days ahead to forecast")
+	fs.Float64Var(&r.ClipNorm, "clip-norm", r.ClipNorm, "max global gradient norm (0 = none)")
+	fs.Float64Var(&r.LRDecay, "lr-decay", r.LRDecay, "learning rate × this after each epoch (0 = constant)")
+	fs.IntVar(&r.Patience, "patience", r.Patience, "early stopping after N epochs without a better validation loss (0 = never)")
+	fs.StringVar(&r.Missing, "missing", r.Missing, "missing values: ffill, interpolate or drop")
+	fs.StringVar(&r.Outliers, "outliers", r.Outliers, "outlier detection on daily returns: zscore, iqr or none")
+	fs.Float64Var(&r.OutlierK, "outlier-k", r.OutlierK, "outlier threshold (robust z or IQR multiples)")
+	fs.StringVar(&r.OutlierAction, "outlier-action", r.OutlierAction, "what to do with outliers: flag, clip or drop")
+	fs.StringVar(&r.Target, "target", r.Target, "what the model predicts: logret (log-return of Open) or price (scaled Open)")
+	fs.StringVar(&r.Scaler, "scaler", r.Scaler, "scaler: standard or minmax")
+	fs.StringVar(&r.Features, "features", r.Features, "comma-separated inputs: open,high,low,close,adj_close,volume")
+	fs.IntVar(&r.Trials, "trials", r.Trials, "hyperparameter search trials before training (0 = no search)")
+	fs.IntVar(&r.Concurrency, "concurrency", r.Concurrency, "search trials in flight at once")
+	fs.StringVar(&r.Sampler, "sampler", r.Sampler, "search sampler: tpe or random")
+	fs.IntVar(&r.TrialEpochs, "trial-epochs", r.TrialEpochs, "epochs per search trial")
+	fs.Float64Var(&r.Margin, "margin", r.Margin, "promotion: how much worse than naive (RMSE share, 0.05 = 5%) a new champion may be")
+	fs.BoolVar(&r.ForcePromote, "force-promote", r.ForcePromote, "make the new model champion whatever the gate says (recorded)")
+	fs.StringVar(&r.RunDevice, "run-device", r.RunDevice, "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
 }
 
 func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/finsight/finsight/activities"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/telemetry"
+	"github.com/finsight/finsight/internal/temporalconn"
 	"github.com/finsight/finsight/internal/yahoo"
 	"github.com/finsight/finsight/model"
 	"github.com/finsight/finsight/workflows"
@@ -43,12 +45,22 @@ func main() {
 	}
 	fs.DurationVar(&stopTimeout, "stop-timeout", stopTimeout,
 		"on SIGTERM, how long running activities get to checkpoint and stop before they are cancelled (env FINSIGHT_WORKER_STOP_TIMEOUT)")
+	capa, err := capacityFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	capa.flags(fs)
 	_ = fs.Parse(os.Args[1:])
+	if err := capa.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
 	if err := setupLogging(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
 	}
-	if err := run(cfg, stopTimeout); err != nil {
+	if err := run(cfg, stopTimeout, capa); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
@@ -58,7 +70,7 @@ func main() {
 // (Kubernetes, docker stop) gives a process between SIGTERM and SIGKILL.
 const defaultStopTimeout = 25 * time.Second
 
-func run(cfg config.Config, stopTimeout time.Duration) error {
+func run(cfg config.Config, stopTimeout time.Duration, capa capacity) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, err := cfg.OpenStore(ctx)
@@ -74,9 +86,9 @@ func run(cfg config.Config, stopTimeout time.Duration) error {
 		return err
 	}
 	defer obs.shutdown()
-	c, err := client.Dial(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: newLogger(), MetricsHandler: obs.handler})
+	c, err := temporalconn.Dial(ctx, cfg, client.Options{Logger: newLogger(), MetricsHandler: obs.handler})
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		return err
 	}
 	defer c.Close()
 	acts := activities.New(store, device)
@@ -89,26 +101,52 @@ func run(cfg config.Config, stopTimeout time.Duration) error {
 		return err
 	}
 	acts.Yahoo = &yahoo.Client{BaseURL: cfg.YahooURL, UserAgent: "Mozilla/5.0 (compatible; finsight)"}
-	usage := &activities.UsageInterceptor{Store: store}
+	usage := &activities.UsageInterceptor{Store: store, Worker: activities.WorkerName()}
 	// On SIGTERM the worker stops polling and closes the activities' worker
 	// stop channel: training checkpoints at the next batch and ends its
 	// attempt (retryable, resumed by the next worker) well inside
 	// stopTimeout, after which the SDK would cancel what still runs.
 	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{&telemetry.Interceptor{Metrics: obs.metrics}, usage}, WorkerStopTimeout: stopTimeout}
+	// LibTorch's intra-op thread count is process-wide: set once, before
+	// any training, it holds for every training and evaluation this worker
+	// runs (each OS thread picks it up at its first parallel loop).
+	threads := capa.threadsPerTraining()
+	model.SetThreads(threads)
+
+	// The light steps (ingest, download, plots, register, reports) and the
+	// workflows: the SDK's default concurrency, they mostly wait on I/O.
 	w := worker.New(c, cfg.TaskQueue, opts)
 	workflows.Register(w)
+	// Every step, the training ones too: executions begun before the train
+	// queue existed still send their training here (see workflows'
+	// "train-queue" version).
 	activities.Register(w, acts)
+	// The train queue: trainings, trials and the steps that load a model,
+	// at most trainSlots at a time, each on threads LibTorch threads, so
+	// trainSlots × threads stays within the cores by default.
+	trainOpts := opts
+	trainOpts.MaxConcurrentActivityExecutionSize = capa.trainSlots
+	trainQueue := config.TrainQueue(cfg.TaskQueue)
+	tw := worker.New(c, trainQueue, trainOpts)
+	activities.RegisterTraining(tw, acts)
+	if err := tw.Start(); err != nil {
+		return fmt.Errorf("start train worker on %s: %w", trainQueue, err)
+	}
+	defer tw.Stop()
 	if device.IsCuda() {
 		// Only a CUDA worker polls the GPU queue, so runs that ask for CUDA
-		// never land on a CPU-only machine.
-		gw := worker.New(c, config.GPUTaskQueue, opts)
+		// never land on a CPU-only machine. Its own trainSlots limit: a
+		// training there keeps the GPU, not the cores, busy.
+		gw := worker.New(c, config.GPUTaskQueue, trainOpts)
 		activities.RegisterTraining(gw, acts)
 		if err := gw.Start(); err != nil {
 			return fmt.Errorf("start gpu worker: %w", err)
 		}
 		defer gw.Stop()
 	}
-	slog.Info("worker ready", "task_queue", cfg.TaskQueue, "store", store.URI(""), "device", fmt.Sprint(device), "gpu_queue", device.IsCuda())
+	slog.Info("worker ready", "task_queue", cfg.TaskQueue, "light_slots", "sdk default", "train_queue", trainQueue,
+		"train_slots", capa.trainSlots, "threads", model.Threads(), "cpus", runtime.NumCPU(), "worker", usage.Worker,
+		"store", store.URI(""), "device", fmt.Sprint(device), "gpu_queue", device.IsCuda())
 	return w.Run(interruptCh(ctx))
 }
 

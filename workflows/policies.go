@@ -31,9 +31,17 @@ func retry(initial, maxInterval time.Duration, attempts int32) *temporal.RetryPo
 // run fails: an outage of a few minutes is waited out, not a failed run.
 const storeOutage = 15 * time.Minute
 
+// aliveTimeout is the heartbeat timeout of the steps that do not report
+// progress: their worker beats for them while they run (activities.live),
+// so a worker killed in the middle of one is noticed within it and the
+// step retried elsewhere, instead of after its start-to-close timeout (a
+// fleet on many workers would otherwise wait minutes on a lost machine).
+const aliveTimeout = 30 * time.Second
+
 // ingestOptions: reads an upload and writes Arrow; I/O may fail transiently.
 func ingestOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
+		HeartbeatTimeout:       aliveTimeout,
 		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: storeOutage,
 		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
@@ -74,6 +82,7 @@ func evaluateOptions(queue string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: queueWait(queue, 0),
+		HeartbeatTimeout:       aliveTimeout,
 		StartToCloseTimeout:    15 * time.Minute,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
@@ -83,6 +92,7 @@ func evaluateOptions(queue string) workflow.ActivityOptions {
 // registerOptions: small writes to the store, safe to repeat (idempotent per run).
 func registerOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
+		HeartbeatTimeout:       aliveTimeout,
 		StartToCloseTimeout:    2 * time.Minute,
 		ScheduleToCloseTimeout: storeOutage,
 		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
@@ -104,13 +114,29 @@ func trialOptions(queue string) workflow.ActivityOptions {
 	}
 }
 
-// trainingQueue is where training activities go: the GPU queue when the
-// run asks for CUDA, else the workflow's own queue ("").
+// trainingQueue is where training activities went before the train queue:
+// the GPU queue when the run asks for CUDA, else the workflow's own queue ("").
 func trainingQueue(device string) string {
 	if device == "cuda" {
 		return config.GPUTaskQueue
 	}
 	return ""
+}
+
+// modelQueue is where the steps that train or load a model go (train,
+// trials, evaluate, compare): the GPU queue when the run asks for CUDA,
+// else the train queue of the workflow's own queue (config.TrainQueue),
+// whose worker runs at most --train-slots of them at a time. Executions
+// begun before the train queue existed (version "train-queue" absent from
+// their history) keep sending them where trainingQueue did.
+func modelQueue(ctx workflow.Context, device string) string {
+	if q := trainingQueue(device); q != "" {
+		return q
+	}
+	if workflow.GetVersion(ctx, "train-queue", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ""
+	}
+	return config.TrainQueue(workflow.GetInfo(ctx).TaskQueueName)
 }
 
 // DefaultGPUWait is how long a step sent to the GPU task queue waits for a
@@ -121,7 +147,8 @@ const DefaultGPUWait = 10 * time.Minute
 
 // queueWait is the schedule-to-start timeout of a step on queue: wait
 // (DefaultGPUWait when 0) on the GPU queue, none (wait for ever) on the
-// workflow's own queue, which the worker running the workflow polls.
+// workflow's own queue or its train queue, which the worker process running
+// the workflow polls.
 // Temporal never retries a schedule-to-start timeout: the step fails at once.
 func queueWait(queue string, wait time.Duration) time.Duration {
 	if queue != config.GPUTaskQueue {
@@ -154,6 +181,7 @@ func gpuWait(ctx workflow.Context) time.Duration {
 // and records already in the store.
 func renderOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
+		HeartbeatTimeout:       aliveTimeout,
 		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: storeOutage,
 		RetryPolicy:            retry(time.Second, 30*time.Second, 0),
@@ -164,6 +192,7 @@ func renderOptions() workflow.ActivityOptions {
 // exponential backoff (1 s, 2 s, 4 s, ... up to a minute), 6 attempts.
 func downloadOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
+		HeartbeatTimeout:    aliveTimeout,
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         retry(time.Second, time.Minute, 6),
 	}

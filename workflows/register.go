@@ -19,4 +19,5 @@ func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(InboxScan, workflow.RegisterOptions{Name: pipeline.InboxWorkflow})
 	w.RegisterWorkflowWithOptions(RefreshTicker, workflow.RegisterOptions{Name: pipeline.RefreshWorkflow})
 	w.RegisterWorkflowWithOptions(Notification, workflow.RegisterOptions{Name: pipeline.NotifyWorkflow})
+	w.RegisterWorkflowWithOptions(FleetPipeline, workflow.RegisterOptions{Name: pipeline.FleetWorkflow})
 }

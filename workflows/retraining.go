@@ -53,7 +53,7 @@ func RetrainingPipeline(ctx workflow.Context, in pipeline.RetrainingInput) (pipe
 	}
 	t.notes = newNotices(ctx, ticker)
 	t.ui = startWebUI(ctx, ticker, false, retrainMemo(in, opts))
-	r := &retrainRun{in: in, opts: opts, ticker: ticker, runID: workflow.GetInfo(ctx).WorkflowExecution.ID, queue: trainingQueue(in.Device)}
+	r := &retrainRun{in: in, opts: opts, ticker: ticker, runID: workflow.GetInfo(ctx).WorkflowExecution.ID, queue: modelQueue(ctx, in.Device)}
 	r.out = pipeline.RetrainingResult{WorkflowID: r.runID, Ticker: ticker}
 	err = r.run(ctx, t)
 	t.rec.RetrainResult = &r.out

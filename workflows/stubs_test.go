@@ -45,6 +45,10 @@ var stubs = map[string]any{
 	steps.SaveRun:      stub[runs.Record, steps.SaveRunResult](steps.SaveRun),
 	steps.Report:       stub[steps.ReportInput, steps.ReportResult](steps.Report),
 	steps.Notify:       stub[steps.NotifyInput, steps.NotifyResult](steps.Notify),
+
+	steps.ListFleetFiles: stub[steps.ListFleetInput, steps.ListFleetResult](steps.ListFleetFiles),
+	steps.PrepareTickers: stub[steps.PrepareInput, steps.PrepareResult](steps.PrepareTickers),
+	steps.FleetReport:    stub[steps.FleetReportInput, steps.FleetReportResult](steps.FleetReport),
 }
 
 // stub is a step that fails because the test did not mock it.

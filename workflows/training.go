@@ -64,7 +64,7 @@ type trainingRun struct {
 func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ticker string) (pipeline.TrainingResult, error) {
 	ctx = withGPUWait(ctx, in.GPUWait)
 	info := workflow.GetInfo(ctx)
-	r := &trainingRun{in: in, ticker: ticker, runID: info.WorkflowExecution.ID, queue: trainingQueue(in.Device), params: in.Model,
+	r := &trainingRun{in: in, ticker: ticker, runID: info.WorkflowExecution.ID, queue: modelQueue(ctx, in.Device), params: in.Model,
 		out: pipeline.TrainingResult{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Ticker: ticker}}
 	err := t.runSteps(ctx, []pipelineStep{
 		{"ingest", r.ingest, false},

@@ -21,10 +21,29 @@ const (
 	GPUTaskQueue     = "finsight-gpu"
 )
 
+// TrainQueue is the task queue of the CPU training steps (train, trials,
+// and the evaluate and compare steps that load a model) of the workflows
+// on queue base: base + "-train" (DefaultTaskQueue: "finsight-train").
+// There a worker runs at most --train-slots of them at a time, so the
+// steps that take every core never pile up, while the light steps keep
+// base's concurrency. The worker and the workflows both derive it here.
+func TrainQueue(base string) string { return base + "-train" }
+
 // Config is every setting a FinSight program may need.
 type Config struct {
 	TemporalAddress string // host:port of the Temporal frontend
 	Namespace       string
+
+	// Connection to a production Temporal (see internal/temporalconn).
+	// TLS is on when TemporalTLS says so, or when a CA, a client
+	// certificate or an API key is set; the API key is a secret.
+	TemporalTLS           string // "" (auto), true or false
+	TemporalTLSCA         string // PEM file of the CAs that sign the frontend's certificate ("" = the system's)
+	TemporalTLSCert       string // PEM file of the client certificate (mTLS; with TemporalTLSKey)
+	TemporalTLSKey        string // PEM file of the client certificate's private key
+	TemporalTLSServerName string // name checked against the frontend's certificate ("" = the address's host)
+	TemporalAPIKey        string // Temporal Cloud API key, sent as Authorization: Bearer <key>
+
 	TaskQueue       string
 	Store           string // file:///abs/dir, a plain path, or gs://bucket/prefix
 	StoreTimeout    string // deadline of each store call (a Go duration, e.g. 30s); see blob.DeadlineStore
@@ -62,6 +81,15 @@ func FromEnv(getenv func(string) string) Config {
 	return Config{
 		TemporalAddress: get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		Namespace:       get("FINSIGHT_NAMESPACE", "default"),
+
+		// The Temporal CLI's *_PATH names work too.
+		TemporalTLS:           get("TEMPORAL_TLS", ""),
+		TemporalTLSCA:         get("TEMPORAL_TLS_CA", get("TEMPORAL_TLS_CA_PATH", "")),
+		TemporalTLSCert:       get("TEMPORAL_TLS_CERT", get("TEMPORAL_TLS_CERT_PATH", "")),
+		TemporalTLSKey:        get("TEMPORAL_TLS_KEY", get("TEMPORAL_TLS_KEY_PATH", "")),
+		TemporalTLSServerName: get("TEMPORAL_TLS_SERVER_NAME", ""),
+		TemporalAPIKey:        get("TEMPORAL_API_KEY", ""),
+
 		TaskQueue:       get("FINSIGHT_TASK_QUEUE", DefaultTaskQueue),
 		Store:           get("FINSIGHT_STORE", ".state/store"),
 		StoreTimeout:    get("FINSIGHT_STORE_TIMEOUT", blob.DefaultCallTimeout.String()),
@@ -89,6 +117,7 @@ func FromEnv(getenv func(string) string) Config {
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TemporalAddress, "temporal", c.TemporalAddress, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
 	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "Temporal namespace (env FINSIGHT_NAMESPACE)")
+	c.temporalConnFlags(fs)
 	fs.StringVar(&c.TaskQueue, "task-queue", c.TaskQueue, "Temporal task queue (env FINSIGHT_TASK_QUEUE)")
 	fs.StringVar(&c.Store, "store", c.Store, "blob store: a folder, file:///dir or gs://bucket/prefix (env FINSIGHT_STORE)")
 	fs.StringVar(&c.StoreTimeout, "store-timeout", c.StoreTimeout, "deadline of each store call; a store that does not answer within it is reported unavailable (env FINSIGHT_STORE_TIMEOUT)")
@@ -102,6 +131,33 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (env FINSIGHT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (env FINSIGHT_LOG_FORMAT)")
 }
+
+// temporalConnFlags registers how to reach a production Temporal: TLS,
+// mTLS and the API key (whose -help default hides it).
+func (c *Config) temporalConnFlags(fs *flag.FlagSet) {
+	fs.Var(&switchFlag{&c.TemporalTLS}, "tls", "TLS to Temporal: true or false; default on when a CA, client certificate or API key is set (env TEMPORAL_TLS)")
+	fs.StringVar(&c.TemporalTLSCA, "tls-ca", c.TemporalTLSCA, "PEM file of the CAs of Temporal's server certificate; default the system's (env TEMPORAL_TLS_CA)")
+	fs.StringVar(&c.TemporalTLSCert, "tls-cert", c.TemporalTLSCert, "PEM file of the client certificate for mTLS, with --tls-key (env TEMPORAL_TLS_CERT)")
+	fs.StringVar(&c.TemporalTLSKey, "tls-key", c.TemporalTLSKey, "PEM file of the client certificate's private key (env TEMPORAL_TLS_KEY)")
+	fs.StringVar(&c.TemporalTLSServerName, "tls-server-name", c.TemporalTLSServerName, "server name checked against Temporal's certificate; default the address's host (env TEMPORAL_TLS_SERVER_NAME)")
+	fs.Var(&secretFlag{&c.TemporalAPIKey, func(string) string { return "(set)" }}, "api-key", "Temporal Cloud API `key`, sent as Authorization: Bearer; turns TLS on (env TEMPORAL_API_KEY)")
+}
+
+// switchFlag is a string setting that is also a boolean flag: a bare
+// --tls sets it to "true".
+type switchFlag struct{ p *string }
+
+func (f *switchFlag) Set(s string) error { *f.p = s; return nil }
+
+func (f *switchFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+// IsBoolFlag lets the flag stand alone on the command line.
+func (f *switchFlag) IsBoolFlag() bool { return true }
 
 // NotifyFlags registers the notification settings (a worker's only: the
 // worker sends them). The environment is the better place for the secrets:
@@ -202,7 +258,7 @@ func (c *Config) MetricsFlag(fs *flag.FlagSet) {
 // (the task queue is separate: only commands that start workflows need
 // it) and opening the store (OpenStore).
 var (
-	TemporalFlags = []string{"temporal", "namespace"}
+	TemporalFlags = []string{"temporal", "namespace", "tls", "tls-ca", "tls-cert", "tls-key", "tls-server-name", "api-key"}
 	StoreFlags    = []string{"store", "store-timeout", "gcs-credentials", "gcs-endpoint"}
 )
 

@@ -15,7 +15,8 @@ func TestFlagsForBindsOnlyTheNamedSettings(t *testing.T) {
 	c.FlagsFor(fs, append(slices.Clone(TemporalFlags), StoreFlags...)...)
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	want := []string{"gcs-credentials", "gcs-endpoint", "namespace", "store", "store-timeout", "temporal"}
+	want := []string{"api-key", "gcs-credentials", "gcs-endpoint", "namespace", "store", "store-timeout", "temporal",
+		"tls", "tls-ca", "tls-cert", "tls-key", "tls-server-name"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("flags %v, want %v", names, want)
 	}

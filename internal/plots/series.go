@@ -3,7 +3,6 @@ package plots
 import (
 	"errors"
 	"fmt"
-	"image/color"
 	"io"
 	"time"
 
@@ -27,25 +26,13 @@ func Series(w io.Writer, title string, dates []time.Time, series []Line, marks [
 }
 
 func seriesPlot(title string, dates []time.Time, series []Line, marks []Mark) (*plot.Plot, error) {
-	if len(dates) == 0 {
-		return nil, errors.New("no dates")
-	}
-	if len(series) == 0 {
-		return nil, errors.New("no lines")
-	}
-	p := newPlot(title)
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
-	drawn := 0
+	styled := make([]StyledLine, len(series))
 	for i, l := range series {
-		if len(l.Values) != len(dates) {
-			return nil, fmt.Errorf("line %q has %d values for %d dates", l.Name, len(l.Values), len(dates))
-		}
-		n, err := addLine(p, dates, l, lineColor(i))
-		if err != nil {
-			return nil, fmt.Errorf("line %q: %w", l.Name, err)
-		}
-		drawn += n
+		styled[i] = StyledLine{Line: l}
+	}
+	p, drawn, err := linesPlot(title, dates, styled)
+	if err != nil {
+		return nil, err
 	}
 	n, err := addMarks(p, marks)
 	if err != nil {
@@ -56,41 +43,6 @@ func seriesPlot(title string, dates []time.Time, series []Line, marks []Mark) (*
 	}
 	useDateAxis(p)
 	return p, nil
-}
-
-// addLine draws l's runs of finite values as lines (a lone value as a
-// dot), adds its legend entry and returns how many values it drew.
-func addLine(p *plot.Plot, dates []time.Time, l Line, c color.Color) (int, error) {
-	style := draw.LineStyle{Color: c, Width: vg.Points(1.2)}
-	drawn := 0
-	for _, run := range finiteRuns(l.Values) {
-		xys := make(plotter.XYs, 0, run[1]-run[0])
-		for i := run[0]; i < run[1]; i++ {
-			xys = append(xys, plotter.XY{X: unixX(dates[i]), Y: l.Values[i]})
-		}
-		drawn += len(xys)
-		if len(xys) == 1 {
-			s, err := plotter.NewScatter(xys)
-			if err != nil {
-				return 0, err
-			}
-			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
-			p.Add(s)
-			continue
-		}
-		line, err := plotter.NewLine(xys)
-		if err != nil {
-			return 0, err
-		}
-		line.LineStyle = style
-		p.Add(line)
-	}
-	name := l.Name
-	if name == "" {
-		name = "(unnamed)"
-	}
-	p.Legend.Add(name, &plotter.Line{LineStyle: style})
-	return drawn, nil
 }
 
 // addMarks draws the finite marks as red points with their labels and

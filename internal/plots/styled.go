@@ -53,27 +53,11 @@ func SeriesStyled(w io.Writer, title string, dates []time.Time, series []StyledL
 }
 
 func styledPlot(title string, dates []time.Time, series []StyledLine, opt SeriesOptions) (*plot.Plot, error) {
-	if len(dates) == 0 {
-		return nil, errors.New("no dates")
+	p, drawn, err := linesPlot(title, dates, series)
+	if err != nil {
+		return nil, err
 	}
-	if len(series) == 0 {
-		return nil, errors.New("no lines")
-	}
-	p := newPlot(title)
 	p.Y.Label.Text = opt.YLabel
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
-	drawn := 0
-	for i, l := range series {
-		if len(l.Values) != len(dates) {
-			return nil, fmt.Errorf("line %q has %d values for %d dates", l.Name, len(l.Values), len(dates))
-		}
-		n, err := addStyledLine(p, dates, l, i)
-		if err != nil {
-			return nil, fmt.Errorf("line %q: %w", l.Name, err)
-		}
-		drawn += n
-	}
 	if drawn == 0 {
 		return nil, errors.New("no finite values to draw")
 	}
@@ -82,6 +66,32 @@ func styledPlot(title string, dates []time.Time, series []StyledLine, opt Series
 	}
 	useDateAxis(p)
 	return p, nil
+}
+
+// linesPlot is a plot of the lines over dates, each with its look, and
+// how many values it drew (Series and SeriesStyled add the rest).
+func linesPlot(title string, dates []time.Time, series []StyledLine) (*plot.Plot, int, error) {
+	if len(dates) == 0 {
+		return nil, 0, errors.New("no dates")
+	}
+	if len(series) == 0 {
+		return nil, 0, errors.New("no lines")
+	}
+	p := newPlot(title)
+	p.Add(plotter.NewGrid())
+	p.Legend.Top, p.Legend.Left = true, true
+	drawn := 0
+	for i, l := range series {
+		if len(l.Values) != len(dates) {
+			return nil, 0, fmt.Errorf("line %q has %d values for %d dates", l.Name, len(l.Values), len(dates))
+		}
+		n, err := addStyledLine(p, dates, l, i)
+		if err != nil {
+			return nil, 0, fmt.Errorf("line %q: %w", l.Name, err)
+		}
+		drawn += n
+	}
+	return p, drawn, nil
 }
 
 // addStyledLine draws the i-th line's runs of finite values with its look,

@@ -85,6 +85,10 @@ type Step struct {
 	WallMS    int64     `json:"wall_ms"`
 	PeakRSSMB float64   `json:"peak_rss_mb,omitempty"`
 	Attempts  int32     `json:"attempts,omitempty"`
+	// Worker is the worker process that ran the step's activity (its last
+	// attempt), as Stat.Worker names it; empty for a step that ran no
+	// activity (a child workflow) or was recorded before workers were named.
+	Worker string `json:"worker,omitempty"`
 }
 
 // Anomaly is a data-validation finding as recorded with the run.
@@ -107,6 +111,9 @@ type Stat struct {
 	PeakRSSMB float64   `json:"peak_rss_mb"`
 	Attempt   int32     `json:"attempt"`
 	Error     string    `json:"error,omitempty"`
+	// Worker is the worker process that ran it (pid@host, the Temporal
+	// SDK's default identity, unless the worker names itself otherwise).
+	Worker string `json:"worker,omitempty"`
 }
 
 // Write stores the record atomically, then its row in the index of runs

@@ -54,5 +54,6 @@ func Names() []string {
 		ResolveBase, CheckNewData, Merge, RejectFiles, HandOff, ScanInbox,
 		SaveRun, Report,
 		Notify,
+		ListFleetFiles, PrepareTickers, FleetReport,
 	}
 }

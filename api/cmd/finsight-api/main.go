@@ -23,6 +23,7 @@ import (
 	"github.com/finsight/finsight/api"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/logging"
+	"github.com/finsight/finsight/internal/temporalconn"
 	"github.com/finsight/finsight/model"
 )
 
@@ -64,9 +65,9 @@ func run(cfg config.Config) error {
 	// One Temporal client for the hook and the workflow routes. It connects
 	// lazily, so the API starts (and serves /predict) while Temporal is
 	// down; those routes answer 503 until it is up.
-	c, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.Namespace, Logger: temporalLogger()})
+	c, err := temporalconn.NewLazy(cfg, client.Options{Logger: temporalLogger()})
 	if err != nil {
-		return fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)
+		return err
 	}
 	defer c.Close()
 	hookOn, err := enableHook(srv, cfg, c)

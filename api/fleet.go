@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/launch"
+	"github.com/finsight/finsight/internal/pipeline"
+)
+
+// fleetAnswer is POST /fleet's answer.
+type fleetAnswer struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Kind       string `json:"kind"`
+	Tickers    int    `json:"tickers"` // listed; a prefix's files are counted by the fleet
+	Prefix     string `json:"prefix,omitempty"`
+	Report     string `json:"report_url"`
+	links
+}
+
+// postFleet answers POST /fleet: it starts FleetPipeline on the JSON
+// request (pipeline.FleetRequest: files already in the store, by item or
+// prefix), 202 with its id; 409 when a fleet with the id asked for runs.
+func (s *Server) postFleet(c *gin.Context) {
+	w := s.workflows
+	r := pipeline.DefaultFleetRequest()
+	if !readOptionalJSON(c, &r) {
+		return
+	}
+	in, err := r.Input()
+	if err != nil {
+		requestFailed(c, err)
+		return
+	}
+	id, err := pipeline.FleetWorkflowID(r, in.Kind, time.Now())
+	if err != nil {
+		requestFailed(c, err)
+		return
+	}
+	if s.storeDown(c) || !s.fleetFilesExist(c, in.Items) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), w.timeout)
+	defer cancel()
+	in.Training.SearchAttributes = launch.HasSearchAttributes(ctx, w.client, w.namespace)
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: w.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, WorkflowExecutionErrorWhenAlreadyStarted: true}
+	run, err := w.client.ExecuteWorkflow(ctx, opts, pipeline.FleetWorkflow, in)
+	var dup *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &dup) {
+		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": "a fleet " + id + " is already running", "workflow_id": id})
+		return
+	}
+	if err != nil {
+		temporalFailed(c, err, gin.H{"workflow_id": id})
+		return
+	}
+	ans := fleetAnswer{WorkflowID: id, RunID: run.GetRunID(), Kind: in.Kind, Tickers: len(in.Items), Prefix: in.Prefix,
+		Report: "/ui/fleets/" + id, links: w.links(id)}
+	ans.StatusURL = "/fleets/" + id
+	slog.Info("api: fleet", "workflow_id", id, "kind", in.Kind, "tickers", len(in.Items), "prefix", in.Prefix)
+	c.Header("Location", ans.StatusURL)
+	c.JSON(http.StatusAccepted, ans)
+}
+
+// fleetFilesExist answers 400 naming the first item whose file is not in
+// the store.
+func (s *Server) fleetFilesExist(c *gin.Context, items []pipeline.FleetItem) bool {
+	for i, it := range items {
+		if err := blob.ValidateKey(it.CSVKey); err != nil {
+			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("items[%d] (%s): %v", i, it.Ticker, err), "field": "items"})
+			return false
+		}
+		_, err := s.store.Generation(c.Request.Context(), it.CSVKey)
+		if errors.Is(err, blob.ErrNotFound) {
+			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"error": fmt.Sprintf("items[%d] (%s): no file %s in the store: upload it first", i, it.Ticker, it.CSVKey), "field": "items"})
+			return false
+		}
+		if err != nil {
+			s.storeFailed(c, err)
+			return false
+		}
+	}
+	return true
+}
+
+// fleetStatus is GET /fleets/{id}'s answer: the report of a finished
+// fleet, or the progress of a running one.
+type fleetStatus struct {
+	FleetID  string                  `json:"fleet_id"`
+	Status   string                  `json:"status"` // running or completed
+	Progress *pipeline.FleetProgress `json:"progress,omitempty"`
+	Result   *pipeline.FleetResult   `json:"result,omitempty"`
+}
+
+// getFleet answers GET /fleets/{id}.
+func (s *Server) getFleet(c *gin.Context) {
+	st, ok := s.fleetStatus(c)
+	if ok {
+		c.JSON(http.StatusOK, st)
+	}
+}
+
+// fleetStatus reads a fleet's report from the store, else asks the
+// running fleet for its progress; it answers 4xx/5xx itself.
+func (s *Server) fleetStatus(c *gin.Context) (fleetStatus, bool) {
+	id := c.Param("id")
+	if !validRunID(id) {
+		jsonError(c, http.StatusBadRequest, "invalid fleet id")
+		return fleetStatus{}, false
+	}
+	if s.storeDown(c) {
+		return fleetStatus{}, false
+	}
+	var res pipeline.FleetResult
+	err := blob.GetJSON(c.Request.Context(), s.store, pipeline.FleetReportKey(id), &res)
+	if err == nil {
+		return fleetStatus{FleetID: id, Status: "completed", Result: &res}, true
+	}
+	if !errors.Is(err, blob.ErrNotFound) {
+		s.storeFailed(c, err)
+		return fleetStatus{}, false
+	}
+	if s.workflows == nil {
+		jsonError(c, http.StatusNotFound, "no report of fleet "+id+" in the store (and this API does not reach Temporal to ask a running one)")
+		return fleetStatus{}, false
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.workflows.timeout)
+	defer cancel()
+	v, err := s.workflows.client.QueryWorkflow(ctx, id, "", pipeline.ProgressQuery)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		jsonError(c, http.StatusNotFound, "no fleet "+id)
+		return fleetStatus{}, false
+	}
+	if err != nil {
+		temporalFailed(c, err, gin.H{"fleet_id": id})
+		return fleetStatus{}, false
+	}
+	var p pipeline.FleetProgress
+	if err := v.Get(&p); err != nil {
+		jsonError(c, http.StatusNotFound, "workflow "+id+" is not a fleet: "+err.Error())
+		return fleetStatus{}, false
+	}
+	return fleetStatus{FleetID: id, Status: "running", Progress: &p}, true
+}
