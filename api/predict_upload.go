@@ -338,21 +338,11 @@ func (s *Server) predictUpload(c *gin.Context, boundary string) {
 		jsonError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	if lateTick && readOpts.Ticker == "" && bars.Ticker != "" && !sameSymbol(bars.Ticker, ticker) {
+	if lateTick && readOpts.Ticker == "" && bars.Ticker != "" && !frame.SameTicker(bars.Ticker, ticker) {
 		jsonError(c, http.StatusBadRequest, fmt.Sprintf("the ticker field says %s but the file's ticker column holds %s", ticker, bars.Ticker))
 		return
 	}
 	s.predictBars(c, bars, rep, ticker)
-}
-
-// sameSymbol compares tickers ignoring case and an exchange suffix of two
-// or more letters on the file's (MSFT.US, not BRK.B), as the reader does.
-func sameSymbol(file, asked string) bool {
-	if strings.EqualFold(file, asked) {
-		return true
-	}
-	i := strings.LastIndexByte(file, '.')
-	return i > 0 && len(file)-i > 2 && !strings.Contains(asked, ".") && strings.EqualFold(file[:i], asked)
 }
 
 // uploadPrediction is the forecast of one window of a price file.

@@ -114,7 +114,7 @@ func TestNasdaqFilesThroughEveryEntryPoint(t *testing.T) {
 
 	t.Run("inbox", func(t *testing.T) {
 		if yahooVersion == "" {
-			t.Skip("needs the model trained above")
+			t.Fatal("no model was trained above: the inbox needs one")
 		}
 		s.drop(t, "NFLX", "nflx-2022-nasdaq.csv", asNasdaq(t, nflx2022(t)))
 		if got := s.scan(t); len(got.HandedOff) != 1 {

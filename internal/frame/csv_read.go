@@ -455,9 +455,14 @@ func (rd *csvReader) keepTicker(f []byte, n int) (bool, error) {
 	return false, nil
 }
 
-// sameTicker: equal ignoring case and an exchange suffix of two or more
-// letters (Stooq's MSFT.US); a one-letter share class (BRK.B) is part of
+// SameTicker reports whether a file's ticker is the one asked for: equal
+// ignoring case and an exchange suffix of two or more letters on the
+// file's (Stooq's MSFT.US); a one-letter share class (BRK.B) is part of
 // the ticker.
+func SameTicker(file, asked string) bool { return sameTicker([]byte(file), asked) }
+
+// sameTicker is SameTicker on a field's bytes, as the reader has them
+// (no copy per row).
 func sameTicker(f []byte, t string) bool {
 	if bytes.EqualFold(f, []byte(t)) {
 		return true
