@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui bench-fleet
+.PHONY: deps build test vet fuzz demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui bench-fleet
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI and workflowcheck (.tools/bin)
 	@scripts/deps.sh
@@ -29,6 +29,14 @@ test: deps
 	CGO_ENABLED=0 go test -count=1 ./workflows/
 	FINSIGHT_TEMPORAL_BIN=$(CURDIR)/.tools/bin/temporal FINSIGHT_DATA=$(abspath ../shared/data) \
 		go test -count=1 -timeout 40m ./...
+
+# Go native fuzzing: each target (scripts/fuzz.sh lists them) for FUZZTIME
+# (default 60s), one after another. make test runs their seed corpora and
+# the regression inputs kept under testdata/fuzz/.
+FUZZTIME ?= 60s
+
+fuzz: deps ## fuzz the CSV and Arrow readers, ticker and run-id checks, manifest, run record and POST /predict, $(FUZZTIME) each
+	FUZZTIME=$(FUZZTIME) FINSIGHT_DATA=$(abspath ../shared/data) scripts/fuzz.sh
 
 .PHONY: record-histories
 record-histories: deps ## re-record workflows/testdata/histories (replayed by make test) on a dev server; see e2e/record_histories_test.go

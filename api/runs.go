@@ -55,10 +55,15 @@ func (s *Server) runFailed(c *gin.Context, err error) {
 
 // getRun answers GET /runs/{id}: one run record.
 func (s *Server) getRun(c *gin.Context) {
+	id := c.Param("id")
+	if !validRunID(id) { // a slash, a dot segment, over maxRunID: no run has it
+		jsonError(c, http.StatusNotFound, "no such run: invalid run id")
+		return
+	}
 	if s.storeDown(c) {
 		return
 	}
-	rec, err := runs.Read(c.Request.Context(), s.store, c.Param("id"))
+	rec, err := runs.Read(c.Request.Context(), s.store, id)
 	if err != nil {
 		s.runFailed(c, err)
 		return
@@ -123,9 +128,14 @@ func reportCSP() string {
 		"; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 }
 
+// maxRunID is the longest run (or fleet) id: a folder name's limit on
+// most file systems. A longer one cannot name a run; asking the store for
+// it would fail (a 500), not miss.
+const maxRunID = 255
+
 // validRunID reports whether id can name a run's folder in the store.
 func validRunID(id string) bool {
-	return !strings.ContainsAny(id, "/\\") && blob.ValidateKey(runs.Key(id, "run.json")) == nil
+	return len(id) <= maxRunID && !strings.ContainsAny(id, "/\\") && blob.ValidateKey(runs.Key(id, "run.json")) == nil
 }
 
 // runPlot answers GET /runs/{id}/plots/{name}: a PNG of the report.

@@ -50,6 +50,8 @@ type Server struct {
 	pinned    *pinnedModels                  // versions asked for by ?version= or ?alias=
 	runsIndex *runsIndexCache                // the index of runs /ui/runs lists (ui_runs_index.go)
 	webUI     func(workflowID string) string // WithWebUI; nil: from EnableWorkflows, if any
+
+	cors *corsPolicy // WithCORS; nil: no CORS headers (cors.go)
 }
 
 // Option configures New.
@@ -115,7 +117,10 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.RedirectTrailingSlash = false // a JSON 404 rather than an HTML redirect
 	r.Use(s.observe)
-	r.Use(gin.Recovery())
+	r.Use(s.scrubErrorAnswers()) // no folder of this machine in an error answer (hardening.go)
+	r.Use(s.recoverPanics)       // 500 {"error":"internal error"}: no panic text or stack in an answer (hardening.go)
+	r.Use(s.corsHeaders)         // off unless WithCORS (cors.go)
+	r.Use(s.boundBody)           // every route's body bounded (hardening.go)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", s.serveMetrics)

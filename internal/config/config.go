@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +68,14 @@ type Config struct {
 	NotifyEmail   string // comma-separated recipients
 	WebhookURL    string // JSON POST endpoint ("" = no webhook)
 	WebhookSecret string // HMAC-SHA256 key of the webhook signature ("" = unsigned)
+
+	// The API's HTTP server (see APIServerLimits) and CORS.
+	APIReadHeaderTimeout string // reading a request's line and headers (a Go duration)
+	APIReadTimeout       string // reading a whole request, body included
+	APIWriteTimeout      string // from the end of a request's headers to the end of its answer
+	APIIdleTimeout       string // a keep-alive connection waiting for its next request
+	APIMaxHeaderBytes    string // bytes of a request's line and headers (past them: 431)
+	CORSOrigins          string // comma-separated origins whose pages may call the API ("" = CORS off); see CORSOriginList
 }
 
 // FromEnv reads FINSIGHT_* variables (and TEMPORAL_ADDRESS), with defaults
@@ -110,6 +119,13 @@ func FromEnv(getenv func(string) string) Config {
 		NotifyEmail:     get("FINSIGHT_NOTIFY_EMAIL", ""),
 		WebhookURL:      get("FINSIGHT_WEBHOOK_URL", ""),
 		WebhookSecret:   get("FINSIGHT_WEBHOOK_SECRET", ""),
+
+		APIReadHeaderTimeout: get("FINSIGHT_API_READ_HEADER_TIMEOUT", DefaultAPIReadHeaderTimeout),
+		APIReadTimeout:       get("FINSIGHT_API_READ_TIMEOUT", DefaultAPIReadTimeout),
+		APIWriteTimeout:      get("FINSIGHT_API_WRITE_TIMEOUT", DefaultAPIWriteTimeout),
+		APIIdleTimeout:       get("FINSIGHT_API_IDLE_TIMEOUT", DefaultAPIIdleTimeout),
+		APIMaxHeaderBytes:    get("FINSIGHT_API_MAX_HEADER_BYTES", DefaultAPIMaxHeaderBytes),
+		CORSOrigins:          get("FINSIGHT_CORS_ORIGINS", ""),
 	}
 }
 
@@ -213,6 +229,7 @@ func (c *Config) APIFlags(fs *flag.FlagSet) {
 		"POST /train, /retrain, /models/{ticker}/promote|rollback and DELETE /workflows/{id}; empty turns them off (env FINSIGHT_API_TOKENS)")
 	fs.StringVar(&c.ManifestRefresh, "manifest-refresh", c.ManifestRefresh, "how often /predict checks a ticker's registry manifest "+
 		"(one metadata read per ticker per interval; a promotion is served within about this long; 0 checks on every request) (env FINSIGHT_MANIFEST_REFRESH)")
+	c.apiServerFlags(fs)
 }
 
 // ManifestRefreshEvery parses ManifestRefresh.
@@ -329,4 +346,83 @@ func (c Config) storeTimeout() (time.Duration, error) {
 // WorkflowURL links a workflow in the Web UI.
 func (c Config) WorkflowURL(workflowID string) string {
 	return fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(c.UIURL, "/"), c.Namespace, workflowID)
+}
+
+// Defaults of the API's HTTP server settings (the same as api.Default*:
+// the API package is not imported here).
+const (
+	DefaultAPIReadHeaderTimeout = "5s"
+	DefaultAPIReadTimeout       = "60s"  // a 32 MiB upload at about 5 Mbit/s
+	DefaultAPIWriteTimeout      = "120s" // a big upload's answer
+	DefaultAPIIdleTimeout       = "120s"
+	DefaultAPIMaxHeaderBytes    = "65536"
+)
+
+// apiServerFlags registers the API's HTTP server limits and CORS origins.
+func (c *Config) apiServerFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.APIReadHeaderTimeout, "read-header-timeout", c.APIReadHeaderTimeout,
+		"longest a client may take to send a request's line and headers; a slower one is disconnected (env FINSIGHT_API_READ_HEADER_TIMEOUT)")
+	fs.StringVar(&c.APIReadTimeout, "read-timeout", c.APIReadTimeout,
+		"longest a client may take to send a whole request, body included (env FINSIGHT_API_READ_TIMEOUT)")
+	fs.StringVar(&c.APIWriteTimeout, "write-timeout", c.APIWriteTimeout,
+		"longest from the end of a request's headers to the end of its answer (env FINSIGHT_API_WRITE_TIMEOUT)")
+	fs.StringVar(&c.APIIdleTimeout, "idle-timeout", c.APIIdleTimeout,
+		"longest a keep-alive connection waits for its next request (env FINSIGHT_API_IDLE_TIMEOUT)")
+	fs.StringVar(&c.APIMaxHeaderBytes, "max-header-bytes", c.APIMaxHeaderBytes,
+		"most bytes of a request's line and headers; more is answered 431 (env FINSIGHT_API_MAX_HEADER_BYTES)")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", c.CORSOrigins,
+		"comma-separated origins (https://host[:port], or *) whose pages may call the API from a browser; empty turns CORS off (env FINSIGHT_CORS_ORIGINS)")
+}
+
+// APIServerLimits are the API's HTTP server settings, parsed.
+type APIServerLimits struct {
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                                            int
+}
+
+// APIServerLimits parses the API's HTTP server settings; each must be
+// positive ("" is its default).
+func (c Config) APIServerLimits() (APIServerLimits, error) {
+	var l APIServerLimits
+	for _, d := range []struct {
+		name, env, value, def string
+		dst                   *time.Duration
+	}{
+		{"read header timeout", "FINSIGHT_API_READ_HEADER_TIMEOUT", c.APIReadHeaderTimeout, DefaultAPIReadHeaderTimeout, &l.ReadHeaderTimeout},
+		{"read timeout", "FINSIGHT_API_READ_TIMEOUT", c.APIReadTimeout, DefaultAPIReadTimeout, &l.ReadTimeout},
+		{"write timeout", "FINSIGHT_API_WRITE_TIMEOUT", c.APIWriteTimeout, DefaultAPIWriteTimeout, &l.WriteTimeout},
+		{"idle timeout", "FINSIGHT_API_IDLE_TIMEOUT", c.APIIdleTimeout, DefaultAPIIdleTimeout, &l.IdleTimeout},
+	} {
+		v := d.value
+		if v == "" {
+			v = d.def
+		}
+		t, err := time.ParseDuration(v)
+		if err != nil || t <= 0 {
+			return l, fmt.Errorf("api %s %q (%s): want a positive duration such as %s", d.name, d.value, d.env, d.def)
+		}
+		*d.dst = t
+	}
+	v := c.APIMaxHeaderBytes
+	if v == "" {
+		v = DefaultAPIMaxHeaderBytes
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return l, fmt.Errorf("api max header bytes %q (FINSIGHT_API_MAX_HEADER_BYTES): want a positive number of bytes such as %s", c.APIMaxHeaderBytes, DefaultAPIMaxHeaderBytes)
+	}
+	l.MaxHeaderBytes = n
+	return l, nil
+}
+
+// CORSOriginList is CORSOrigins split at commas, each trimmed, empty
+// ones dropped.
+func (c Config) CORSOriginList() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }

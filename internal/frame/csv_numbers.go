@@ -52,7 +52,7 @@ func (ns numberStyle) parseSlow(b []byte, volume bool) (float64, string) {
 		return 0, problem
 	}
 	v, err := strconv.ParseFloat(string(digits), 64)
-	if err != nil {
+	if err != nil || math.IsInf(v*mult, 0) { // a K/M/B suffix can carry a huge number past the range
 		return 0, ns.want(volume)
 	}
 	return v * mult, ""

@@ -2,9 +2,11 @@ package frame
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -47,11 +49,24 @@ func (p *positionWriter) Seek(offset int64, whence int) (int64, error) {
 	return p.pos, nil
 }
 
+// errCorruptIPC is the error of a file the Arrow library panicked on.
+var errCorruptIPC = errors.New("corrupt Arrow IPC file")
+
 // readRecordFile opens an Arrow IPC file and calls each for every record
 // batch in order. ipc.FileReader needs random access: if r is not an
 // io.ReaderAt and io.Seeker (an *os.File or *bytes.Reader is), the whole
 // file is read into memory first.
-func readRecordFile(r io.Reader, mem memory.Allocator, each func(arrow.Record) error) (*arrow.Schema, error) {
+//
+// The Arrow library trusts the offsets and lengths in a file's metadata
+// (flatbuffers) and panics on a corrupt file, e.g. with an index out of
+// range; that panic is returned as an error wrapping errCorruptIPC. Buffers
+// allocated before it are left to the garbage collector.
+func readRecordFile(r io.Reader, mem memory.Allocator, each func(arrow.Record) error) (schema *arrow.Schema, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			schema, err = nil, fmt.Errorf("%w: %v", errCorruptIPC, p)
+		}
+	}()
 	ras, ok := r.(ipc.ReadAtSeeker)
 	if !ok {
 		b, err := io.ReadAll(r)
@@ -60,7 +75,12 @@ func readRecordFile(r io.Reader, mem memory.Allocator, each func(arrow.Record) e
 		}
 		ras = bytes.NewReader(b)
 	}
-	fr, err := ipc.NewFileReader(ras, ipc.WithAllocator(mem))
+	size, err := ras.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("size of the Arrow file: %w", err)
+	}
+	bounded := &boundedAllocator{mem: mem, limit: max(minAllocLimit, allocPerFileByte*size)}
+	fr, err := ipc.NewFileReader(ras, ipc.WithAllocator(bounded))
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +91,48 @@ func readRecordFile(r io.Reader, mem memory.Allocator, each func(arrow.Record) e
 		}
 	}
 	return fr.Schema(), nil
+}
+
+// A file of size bytes may hold at most max(minAllocLimit,
+// allocPerFileByte*size) bytes of buffers at once while it is read: far
+// more than zstd makes of FinSight's columns, and a bound on what a corrupt
+// length in the file asks for (an allocation of terabytes is a fatal
+// error, not a panic that readRecordFile could return).
+const (
+	minAllocLimit    = 64 << 20
+	allocPerFileByte = 1024
+)
+
+// boundedAllocator panics (readRecordFile recovers) rather than hold more
+// than limit bytes at once.
+type boundedAllocator struct {
+	mem   memory.Allocator
+	limit int64
+	held  atomic.Int64
+}
+
+func (a *boundedAllocator) take(n int) {
+	if held := a.held.Add(int64(n)); n > 0 && held > a.limit {
+		panic(fmt.Sprintf("buffers of %d bytes, over the %d bytes a file of this size may need", held, a.limit))
+	}
+}
+
+// Allocate implements memory.Allocator.
+func (a *boundedAllocator) Allocate(size int) []byte {
+	a.take(size)
+	return a.mem.Allocate(size)
+}
+
+// Reallocate implements memory.Allocator.
+func (a *boundedAllocator) Reallocate(size int, b []byte) []byte {
+	a.take(size - len(b))
+	return a.mem.Reallocate(size, b)
+}
+
+// Free implements memory.Allocator.
+func (a *boundedAllocator) Free(b []byte) {
+	a.held.Add(-int64(len(b)))
+	a.mem.Free(b)
 }
 
 func readRecordAt(fr *ipc.FileReader, i int, each func(arrow.Record) error) error {

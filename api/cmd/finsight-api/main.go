@@ -60,7 +60,11 @@ func run(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(store, device, api.WithManifestRefresh(refresh), api.WithWebUI(cfg.WorkflowURL))
+	limits, err := cfg.APIServerLimits()
+	if err != nil {
+		return err
+	}
+	srv := api.New(store, device, api.WithManifestRefresh(refresh), api.WithWebUI(cfg.WorkflowURL), api.WithCORS(cfg.CORSOriginList()))
 	defer srv.Close()
 	// One Temporal client for the hook and the workflow routes. It connects
 	// lazily, so the API starts (and serves /predict) while Temporal is
@@ -93,7 +97,14 @@ func run(cfg config.Config) error {
 			return nil
 		})
 	}
-	hs := &http.Server{Addr: cfg.APIAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Slow or oversized clients are cut off (slowloris): see api.HTTPLimits.
+	hs := api.NewHTTPServer(cfg.APIAddr, srv.Handler(), api.HTTPLimits{
+		ReadHeaderTimeout: limits.ReadHeaderTimeout, ReadTimeout: limits.ReadTimeout,
+		WriteTimeout: limits.WriteTimeout, IdleTimeout: limits.IdleTimeout, MaxHeaderBytes: limits.MaxHeaderBytes,
+	})
+	if origins := cfg.CORSOriginList(); len(origins) > 0 {
+		slog.Info("api: CORS on", "origins", origins)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
 	slog.Info("api listening", "addr", "http://"+cfg.APIAddr, "store", store.URI(""))
