@@ -14,7 +14,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/finsight/finsight/internal/blob/blobtest"
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/runs"
+	"github.com/finsight/finsight/internal/sharedtest"
 )
 
 // The API's hardening (issue 17): the http.Server's limits (slowloris,
@@ -37,24 +37,6 @@ import (
 // hardRun is the run the hardened server's store holds.
 const hardRun = "train-NFLX-0123abcd-00000001"
 
-// syncBuffer is a bytes.Buffer the server's goroutines may log into.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // hardened is a server with every route on (workflows with a fake
 // Temporal, the GCS hook), over a store with a model, a run, a plot and
 // a price file, logging at debug level into logs.
@@ -62,7 +44,7 @@ type hardened struct {
 	h      http.Handler
 	engine *gin.Engine
 	dir    string // the store's folder
-	logs   *syncBuffer
+	logs   *sharedtest.SyncBuffer
 }
 
 func newHardened(t *testing.T, opts ...api.Option) *hardened {
@@ -88,7 +70,7 @@ func newHardened(t *testing.T, opts ...api.Option) *hardened {
 			t.Fatal(err)
 		}
 	}
-	logs := &syncBuffer{}
+	logs := &sharedtest.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := api.New(store, gotch.CPU, append([]api.Option{api.WithLogger(logger)}, opts...)...)
 	t.Cleanup(srv.Close)
@@ -677,7 +659,7 @@ func TestErrorAnswersHoldNoInternalDetails(t *testing.T) {
 // appear in a log line, the server's (WithLogger) or slog's default
 // logger's, nor in an answer.
 func TestTokensAreNeverLogged(t *testing.T) {
-	def := &syncBuffer{}
+	def := &sharedtest.SyncBuffer{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(def, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })

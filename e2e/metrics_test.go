@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,24 +28,6 @@ import (
 	"github.com/finsight/finsight/workflows"
 )
 
-// syncBuffer collects the worker's JSON log lines from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // One small training run on a worker wired as worker/main.go wires it
 // (JSON logs through slog, the telemetry interceptor, the SDK's metrics on
 // the same registry): every step leaves a log line carrying the workflow
@@ -57,7 +38,7 @@ func TestRunLogsAndWorkerMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs sharedtest.SyncBuffer
 	logger, err := logging.New(&logs, "info", "json")
 	if err != nil {
 		t.Fatal(err)

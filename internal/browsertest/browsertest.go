@@ -41,6 +41,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/finsight/finsight/internal/sharedtest"
 )
 
 // Timeout bounds every action: starting the browser, opening a tab, each
@@ -59,8 +60,8 @@ const navigationGrace = 500 * time.Millisecond
 
 // Browser is one headless Chromium process, closed when the test ends.
 type Browser struct {
-	ctx    context.Context // the first tab; new tabs are its children
-	output *syncBuffer     // Chromium's stdout and stderr
+	ctx    context.Context        // the first tab; new tabs are its children
+	output *sharedtest.SyncBuffer // Chromium's stdout and stderr
 }
 
 // ChromiumPath returns the Chromium to run: $FINSIGHT_CHROMIUM when set,
@@ -94,7 +95,7 @@ func Start(t testing.TB) *Browser {
 		t.Skip("browsertest: Chromium is not installed (no `chromium` on PATH, FINSIGHT_CHROMIUM unset); " +
 			"`make deps` installs it (Debian package chromium), or set FINSIGHT_CHROMIUM to a Chromium or Chrome binary")
 	}
-	out := &syncBuffer{}
+	out := &sharedtest.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -492,23 +493,4 @@ func safeName(s string) string {
 func jsString(s string) string {
 	b, _ := json.Marshal(s) // a JSON string is a JavaScript string literal (json escapes U+2028, U+2029)
 	return string(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of the
-// browser's output and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,6 +1,8 @@
 // Package sharedtest finds the project's shared real-price data for tests
 // and benchmarks: $FINSIGHT_DATA when set, else ../shared/data beside the
 // repository root. A missing folder fails the test rather than skipping it.
+// It also holds the small helpers several packages' tests share
+// (SyncBuffer).
 package sharedtest
 
 import (
