@@ -8,7 +8,7 @@ CSV ?=
 TICKER ?=
 EPOCHS ?= 5
 
-.PHONY: deps build test vet fuzz demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui bench-fleet
+.PHONY: deps build test vet fuzz soak demo up down clean bench-train bench-memory bench-data bench-csv bench-serve bench-ui bench-fleet
 
 deps: ## LibTorch, gotch adapted to it (build/gotch + go.work), Temporal CLI and workflowcheck (.tools/bin)
 	@scripts/deps.sh
@@ -37,6 +37,24 @@ FUZZTIME ?= 60s
 
 fuzz: deps ## fuzz the CSV and Arrow readers, ticker and run-id checks, manifest, run record and POST /predict, $(FUZZTIME) each
 	FUZZTIME=$(FUZZTIME) FINSIGHT_DATA=$(abspath ../shared/data) scripts/fuzz.sh
+
+# make soak SOAK_S=600: the worker and API binaries on a dev server and one
+# local store; /predict under load for SOAK_S seconds while the champion is
+# promoted and rolled back through the API, one retrain and one failing run
+# go through. Report and logs in .state/soak/; the last line is ok or
+# FAIL: what broke (see e2e/soak_test.go).
+SOAK_S ?= 600
+
+soak: deps ## /predict load for $(SOAK_S)s with promotions/rollbacks, a retrain and a failing run; non-2xx must be 0, API and worker RSS and goroutines flat (10%); last line ok or FAIL
+	@rm -f .state/soak/report.txt; \
+	SOAK_S=$(SOAK_S) SOAK_DIR=$(CURDIR)/.state/soak \
+	FINSIGHT_TEMPORAL_BIN=$(CURDIR)/.tools/bin/temporal FINSIGHT_DATA=$(abspath ../shared/data) \
+		go test -tags soak -count=1 -timeout $$(( $(SOAK_S) + 1800 ))s -run '^TestSoak$$' -v ./e2e/; rc=$$?; \
+	echo; \
+	if [ ! -s .state/soak/report.txt ]; then echo "FAIL: the soak ended (go test exit $$rc) before its report; see above"; exit 1; fi; \
+	cat .state/soak/report.txt; \
+	if [ $$rc -ne 0 ] && [ "$$(tail -n1 .state/soak/report.txt)" = ok ]; then echo "FAIL: go test exit $$rc after the report; see above"; fi; \
+	exit $$rc
 
 .PHONY: record-histories
 record-histories: deps ## re-record workflows/testdata/histories (replayed by make test) on a dev server; see e2e/record_histories_test.go

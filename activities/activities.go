@@ -39,6 +39,9 @@ type Activities struct {
 	// WorkflowURL links a workflow (a run id) in the Temporal Web UI for the
 	// report's navigation (config.Config.WorkflowURL); nil: no link.
 	WorkflowURL func(workflowID string) string
+	// CrashAt makes the worker kill itself at that point (a testing knob,
+	// FINSIGHT_CRASH_AT); zero: never.
+	CrashAt CrashPoint
 }
 
 // ProgressSignaler signals a running workflow (a Temporal client does).

@@ -8,6 +8,7 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/metrics"
+	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/prep"
 	"github.com/finsight/finsight/internal/runs"
 	"github.com/finsight/finsight/internal/steps"
@@ -17,6 +18,9 @@ import (
 // Evaluate scores the model on the test windows in price units, beside the
 // naive forecast (next Open = last Open) on exactly the same targets.
 func (a *Activities) Evaluate(ctx context.Context, in steps.EvaluateInput) (steps.EvaluateResult, error) {
+	if err := pipeline.CheckIntervalLevels(in.Levels); err != nil {
+		return steps.EvaluateResult{}, invalid(steps.ErrInvalidParams, err, "evaluate: %v", err)
+	}
 	raw, err := a.readVerified(ctx, in.Weights)
 	if err != nil {
 		return steps.EvaluateResult{}, err
@@ -34,13 +38,9 @@ func (a *Activities) Evaluate(ctx context.Context, in steps.EvaluateInput) (step
 	if err != nil {
 		return steps.EvaluateResult{}, err
 	}
-	scaled, err := m.Predict(test.X)
+	pred, err := forecastPrices(m, t, test)
 	if err != nil {
 		return steps.EvaluateResult{}, fmt.Errorf("predict test: %w", err)
-	}
-	pred := make([]float64, len(scaled))
-	for i, v := range scaled {
-		pred[i] = t.Price(test.Last[i], float64(v))
 	}
 	cmp, err := metrics.Compare(test.Target, pred, test.Last)
 	if err != nil {
@@ -53,6 +53,9 @@ func (a *Activities) Evaluate(ctx context.Context, in steps.EvaluateInput) (step
 		FirstDate: test.TargetDate[0].Format("2006-01-02"),
 		LastDate:  test.TargetDate[len(test.TargetDate)-1].Format("2006-01-02"),
 	}}
+	if out.Metrics.Intervals, err = a.intervals(ctx, in, m, t, test, pred); err != nil {
+		return steps.EvaluateResult{}, err
+	}
 	out.Efficacy.Overall = cmp
 	if out.Efficacy.ByYear, err = metrics.ByYear(test.TargetDate, test.Target, pred, test.Last); err != nil {
 		return steps.EvaluateResult{}, fmt.Errorf("slice by year: %w", err)
@@ -67,7 +70,7 @@ func (a *Activities) Evaluate(ctx context.Context, in steps.EvaluateInput) (step
 	}
 	out.Predictions = blob.Ref{Key: runs.PredictionsKey(in.RunID), SHA256: blob.ContentHash(buf.Bytes()), Rows: p.Len()}
 	if err := a.Store.Put(ctx, out.Predictions.Key, &buf); err != nil {
-		return steps.EvaluateResult{}, fmt.Errorf("write %s: %w", out.Predictions.Key, err)
+		return steps.EvaluateResult{}, a.writeErr(out.Predictions.Key, err)
 	}
 	return out, nil
 }

@@ -24,8 +24,11 @@ const promoteRounds = 10
 // Promote runs the promotion gate: the new version becomes challenger, and
 // champion only if, on the same test days, its RMSE beats the current
 // champion's (re-scored here on this run's test split, not taken from its
-// own old test) and is not worse than the naive forecast by more than the
-// margin. Force overrides the gate and is recorded.
+// own old test) and it passes the comparison with naive: by the split gate,
+// its test RMSE is not worse than naive's by more than the margin; by the
+// backtest gate, the pooled Diebold–Mariano test across the backtest's
+// folds says it is better at level alpha. Force overrides the gate and is
+// recorded.
 //
 // Promotions of one ticker may run concurrently: the alias move is
 // conditional on the champion still being the one compared against
@@ -55,7 +58,7 @@ func (a *Activities) Promote(ctx context.Context, in steps.PromoteInput) (pipeli
 		if expect == in.Version {
 			// Made champion by someone else (a forced move, a rollback):
 			// there is nothing to compare it with, nor to move.
-			out := judge(preds, nil, in.Margin)
+			out := judge(preds, nil, in)
 			out.Alias, out.Promoted = registry.Champion, true
 			out.Reason = fmt.Sprintf("v%d is already the champion", in.Version)
 			return out, nil
@@ -75,6 +78,7 @@ func (a *Activities) Promote(ctx context.Context, in steps.PromoteInput) (pipeli
 		if err != nil {
 			return pipeline.Promotion{}, fmt.Errorf("set %s of %s: %w", out.Alias, in.Ticker, err)
 		}
+		a.CrashAt.reach(CrashPromoteAfterMove)
 		return out, nil
 	}
 	// Retryable: the next attempt compares again.
@@ -91,7 +95,7 @@ func (a *Activities) decide(ctx context.Context, reg registry.Registry, in steps
 			return pipeline.Promotion{}, err
 		}
 	}
-	out := judge(preds, champPred, in.Margin)
+	out := judge(preds, champPred, in)
 	out.PreviousVersion = champ
 	switch {
 	case in.Force:
@@ -139,15 +143,15 @@ func (a *Activities) recordedPromotion(ctx context.Context, reg registry.Registr
 	} else {
 		compared = 0
 	}
-	out := judge(preds, champPred, in.Margin)
+	out := judge(preds, champPred, in)
 	out.Alias, out.Promoted, out.Forced = move.Alias, move.Alias == registry.Champion, move.Forced
 	out.Reason, out.PreviousVersion = move.Reason, compared
 	return out, nil
 }
 
-// judge compares the new model with naive and (when given) the champion
-// on the test days both models forecast.
-func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) pipeline.Promotion {
+// judge compares the new model with naive (by in's gate) and, when given,
+// the champion on the test days both models forecast.
+func judge(p *frame.Predictions, champ map[time.Time]float64, in steps.PromoteInput) pipeline.Promotion {
 	var se, seNaive, seChamp float64
 	n := 0
 	for i, d := range p.Date {
@@ -169,14 +173,13 @@ func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) pi
 		return out
 	}
 	out.RMSE, out.NaiveRMSE = math.Sqrt(se/float64(n)), math.Sqrt(seNaive/float64(n))
-	naiveOK := out.RMSE <= out.NaiveRMSE*(1+margin)
-	naiveText := fmt.Sprintf("RMSE %.4f vs naive %.4f (margin %.1f%%)", out.RMSE, out.NaiveRMSE, 100*margin)
+	naive := checkNaive(&out, in)
 	if champ == nil {
-		out.Promoted = naiveOK
-		if naiveOK {
-			out.Reason = "no champion yet; " + naiveText + ": not worse than naive"
+		out.Promoted = naive.ok
+		if naive.ok {
+			out.Reason = "no champion yet; " + naive.text + ": " + naive.verdict
 		} else {
-			out.Reason = "no champion, but " + naiveText + ": worse than the naive forecast"
+			out.Reason = "no champion, but " + naive.text + ": " + naive.verdict
 		}
 		return out
 	}
@@ -185,13 +188,74 @@ func judge(p *frame.Predictions, champ map[time.Time]float64, margin float64) pi
 	switch {
 	case out.RMSE >= out.ChampionRMSE:
 		out.Reason = champText + ": does not beat the champion"
-	case !naiveOK:
-		out.Reason = champText + ", but " + naiveText + ": worse than the naive forecast"
+		if out.Gate == pipeline.GateBacktest {
+			// The evidence was paid for with K trainings: say what it was.
+			out.Reason += "; " + naive.text + ": " + naive.verdict
+		}
+	case !naive.ok:
+		out.Reason = champText + ", but " + naive.text + ": " + naive.verdict
 	default:
 		out.Promoted = true
-		out.Reason = champText + " and " + naiveText + ": better than both"
+		out.Reason = champText + " and " + naive.text + ": better than both"
 	}
 	return out
+}
+
+// naiveCheck is the comparison with naive: whether it passed, the
+// evidence and what it means.
+type naiveCheck struct {
+	ok            bool
+	text, verdict string
+}
+
+// checkNaive compares the model with naive by in's gate and records the
+// gate (and the backtest's evidence) in out.
+func checkNaive(out *pipeline.Promotion, in steps.PromoteInput) naiveCheck {
+	if in.Gate != pipeline.GateBacktest {
+		out.Gate = pipeline.GateSplit
+		c := naiveCheck{ok: out.RMSE <= out.NaiveRMSE*(1+in.Margin),
+			text: fmt.Sprintf("RMSE %.4f vs naive %.4f (margin %.1f%%)", out.RMSE, out.NaiveRMSE, 100*in.Margin)}
+		c.verdict = "not worse than naive"
+		if !c.ok {
+			c.verdict = "worse than the naive forecast"
+		}
+		return c
+	}
+	out.Gate, out.Alpha = pipeline.GateBacktest, pipeline.GateAlpha(in.Alpha)
+	ev := in.Backtest
+	if ev == nil || ev.PooledN == 0 {
+		return naiveCheck{text: "backtest gate", verdict: "no backtest forecasts to judge the model on: not promoted"}
+	}
+	out.Folds, out.DMStat, out.DMPValue = ev.Folds, ev.DMStat, ev.DMPValue
+	return backtestCheck(*ev, out.Alpha)
+}
+
+// backtestCheck is the backtest gate: the model is better than naive only
+// when its pooled squared errors are smaller (DM < 0) and significantly so
+// (p < alpha). An undefined statistic (no variance in the loss
+// differences, too few days) is no evidence, so it does not pass.
+func backtestCheck(ev steps.BacktestEvidence, alpha float64) naiveCheck {
+	stat, p := float64(ev.DMStat), float64(ev.DMPValue)
+	text := fmt.Sprintf("backtest over %d folds (%d days): pooled DM %s, p = %s", ev.Folds, ev.PooledN, fmtStat(stat, "%.2f"), fmtStat(p, "%.2g"))
+	switch {
+	case math.IsNaN(stat) || math.IsNaN(p):
+		return naiveCheck{text: text, verdict: "no evidence the model beats naive: not promoted"}
+	case p >= alpha:
+		return naiveCheck{text: text + fmt.Sprintf(" ≥ α %g", alpha), verdict: "not significantly better than naive: not promoted"}
+	case stat >= 0:
+		return naiveCheck{text: text + fmt.Sprintf(" < α %g", alpha), verdict: "significantly worse than naive: not promoted"}
+	}
+	return naiveCheck{ok: true, text: text + fmt.Sprintf(" < α %g", alpha), verdict: "significantly better than naive"}
+}
+
+// fmtStat writes a statistic in format, or "undefined" for NaN and ±Inf.
+// p-values go in two significant digits: a tiny p stays readable
+// (1.2e-05, not 0.000).
+func fmtStat(v float64, format string) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "undefined"
+	}
+	return fmt.Sprintf(format, v)
 }
 
 // championPredictions re-scores the champion on this run's test bars with

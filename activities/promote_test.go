@@ -64,7 +64,7 @@ func TestPromotionGate(t *testing.T) {
 			if tc.champ != nil {
 				champ = champAt(dates, tc.champ)
 			}
-			got := judge(p, champ, tc.margin)
+			got := judge(p, champ, steps.PromoteInput{Margin: tc.margin})
 			if got.Promoted != tc.promoted || !strings.Contains(got.Reason, tc.says) {
 				t.Fatalf("promoted %v (%s), want %v and a reason saying %q", got.Promoted, got.Reason, tc.promoted, tc.says)
 			}
@@ -80,7 +80,7 @@ func TestPromotionComparesOnlyCommonDays(t *testing.T) {
 	// The champion only forecast the first three days (a longer lookback):
 	// the new model's big miss on day 4 must not count.
 	champ := map[time.Time]float64{dates[0]: 10.5, dates[1]: 11.5, dates[2]: 12.5}
-	got := judge(p, champ, 0)
+	got := judge(p, champ, steps.PromoteInput{})
 	if got.Days != 3 || !got.Promoted || got.RMSE != 0 {
 		t.Fatalf("judge = %+v, want 3 common days, RMSE 0, promoted", got)
 	}

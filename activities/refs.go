@@ -10,7 +10,6 @@ import (
 
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/frame"
-	"github.com/finsight/finsight/internal/steps"
 )
 
 // derivedKey names a step's output by what it was computed from, so the same
@@ -30,7 +29,7 @@ func (a *Activities) putImmutable(ctx context.Context, key string, b []byte, row
 	ref := blob.Ref{Key: key, SHA256: blob.ContentHash(b), Rows: rows}
 	err := a.Store.PutIfAbsent(ctx, key, bytes.NewReader(b))
 	if err != nil && !errors.Is(err, blob.ErrExists) {
-		return ref, fmt.Errorf("write %s: %w", key, err)
+		return ref, a.writeErr(key, err)
 	}
 	return ref, nil
 }
@@ -48,7 +47,7 @@ func (a *Activities) readVerified(ctx context.Context, ref blob.Ref) ([]byte, er
 	}
 	if ref.SHA256 != "" {
 		if got := blob.ContentHash(b); got != ref.SHA256 {
-			return nil, invalid(steps.ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
+			return nil, a.corrupt(ref.Key, "content hash %s does not match its reference %s", got[:12], ref.SHA256[:12])
 		}
 	}
 	return b, nil
@@ -62,7 +61,7 @@ func (a *Activities) readBars(ctx context.Context, ref blob.Ref) (*frame.Bars, e
 	defer closeFn()
 	bars, err := frame.ReadBars(f, a.Mem)
 	if err != nil {
-		return nil, invalid(steps.ErrCorrupt, err, "decode bars %s: %v", ref.Key, err)
+		return nil, a.corrupt(ref.Key, "decode bars: %v", err)
 	}
 	return bars, nil
 }
@@ -88,7 +87,7 @@ func (a *Activities) readWindows(ctx context.Context, ref blob.Ref) (*frame.Wind
 	defer closeFn()
 	w, err := frame.ReadWindows(f, a.Mem)
 	if err != nil {
-		return nil, invalid(steps.ErrCorrupt, err, "decode windows %s: %v", ref.Key, err)
+		return nil, a.corrupt(ref.Key, "decode windows: %v", err)
 	}
 	return w, nil
 }
@@ -112,7 +111,7 @@ func (a *Activities) readJSON(ctx context.Context, ref blob.Ref, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return invalid(steps.ErrCorrupt, err, "decode %s: %v", ref.Key, err)
+		return a.corrupt(ref.Key, "decode JSON: %v", err)
 	}
 	return nil
 }

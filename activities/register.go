@@ -51,9 +51,11 @@ func (a *Activities) Register(ctx context.Context, in steps.RegisterInput) (step
 	}
 	info := activity.GetInfo(ctx)
 	v := registry.Version{RunID: in.RunID, Execution: info.WorkflowExecution.RunID, CreatedAt: info.StartedTime.UTC(), DataSHA256: in.Raw.SHA256, Metrics: in.Metrics}
-	got, err := registry.Registry{Store: a.Store}.Register(ctx, in.Ticker, v, files)
+	reg := registry.Registry{Store: a.Store, AfterFiles: func(string, int) { a.CrashAt.reach(CrashRegisterAfterFiles) }}
+	got, err := reg.Register(ctx, in.Ticker, v, files)
 	if err != nil {
 		return steps.RegisterResult{}, err
 	}
+	a.CrashAt.reach(CrashRegisterAfterManifest)
 	return steps.RegisterResult{Version: got.Version, URI: a.Store.URI(registry.Dir(in.Ticker, got.Version))}, nil
 }

@@ -59,6 +59,11 @@ func (a *Activities) all() []step {
 		alive(steps.ListFleetFiles, a.ListFleetFiles),
 		beating(steps.PrepareTickers, a.PrepareTickers),
 		alive(steps.FleetReport, a.FleetReport),
+		alive(steps.BacktestPlan, a.BacktestPlan),
+		alive(steps.BacktestFoldData, a.BacktestFoldData),
+		alive(steps.BacktestScore, a.BacktestScore),
+		alive(steps.BacktestSummarize, a.BacktestSummarize),
+		alive(steps.BacktestReport, a.BacktestReport),
 	}
 }
 
@@ -67,7 +72,8 @@ var training = []string{
 	steps.Train,
 	steps.TrainTrial,
 	steps.Evaluate,
-	steps.Compare, // a retrain re-scores its base where it trains
+	steps.Compare,       // a retrain re-scores its base where it trains
+	steps.BacktestScore, // loads a fold's model where it was trained
 }
 
 // Register puts every step on a worker under its name in the contract,

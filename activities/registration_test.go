@@ -60,7 +60,7 @@ func TestRegisterUsesTheContractNames(t *testing.T) {
 func TestRegisterTrainingOnlyTheGPUSteps(t *testing.T) {
 	var r recorder
 	RegisterTraining(&r, &Activities{})
-	if want := []string{steps.Train, steps.TrainTrial, steps.Evaluate, steps.Compare}; !slices.Equal(r.names, want) {
+	if want := []string{steps.Train, steps.TrainTrial, steps.Evaluate, steps.Compare, steps.BacktestScore}; !slices.Equal(r.names, want) {
 		t.Fatalf("registered %v, want %v", r.names, want)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/steps"
 )
 
 // putStream writes what encode produces under key, streaming it into the
@@ -34,7 +33,7 @@ func (a *Activities) putStream(ctx context.Context, key string, rows int, encode
 		return a.refOf(ctx, key, rows)
 	}
 	if err != nil {
-		return ref, fmt.Errorf("write %s: %w", key, err)
+		return ref, a.writeErr(key, err)
 	}
 	return ref, nil
 }
@@ -74,7 +73,7 @@ func (a *Activities) openVerified(ctx context.Context, ref blob.Ref) (f *os.File
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); ref.SHA256 != "" && got != ref.SHA256 {
 		closeFn()
-		return nil, nil, invalid(steps.ErrCorrupt, nil, "%s: content hash %s does not match its reference %s", ref.Key, got[:12], ref.SHA256[:12])
+		return nil, nil, a.corrupt(ref.Key, "content hash %s does not match its reference %s", got[:12], ref.SHA256[:12])
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		closeFn()

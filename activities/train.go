@@ -139,6 +139,12 @@ func trainFailed(err error) error {
 	if d := diverged(err, "train: "); d != nil {
 		return d
 	}
+	// A checkpoint the store refused for good (writeErr) stays
+	// non-retryable: the SDK would send it wrapped as a retryable failure.
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NonRetryable() {
+		return appErr
+	}
 	return fmt.Errorf("train: %w", err)
 }
 
@@ -210,7 +216,7 @@ func (a *Activities) saveCheckpoint(ctx context.Context, key string, m *model.LS
 		return err
 	}
 	if err := a.Store.Put(ctx, key, bytes.NewReader(raw)); err != nil {
-		return fmt.Errorf("write checkpoint %s: %w", key, err)
+		return a.writeErr(key, err)
 	}
 	return nil
 }

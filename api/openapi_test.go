@@ -33,6 +33,7 @@ import (
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/blob/blobtest"
 	"github.com/finsight/finsight/internal/launch"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/runs"
 )
@@ -373,11 +374,11 @@ func newOASFixture(t *testing.T) *oasFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registerModel(t, store, "NFLX", "r1", 1) // champion v1: a real model
+	registerBanded(t, store, "NFLX", "r1", 1, bandedSummary(10.2, 10.86, metrics.ScaleLastOpen)) // champion v1: a real model, with intervals
 	promote(t, store, "NFLX", 1)
-	registerScored(t, store, "AAPL", "a1", 3, 11.2, 10.86) // no champion: the naive forecast
-	registerVersions(t, store, "MSFT", 3)                  // champion v3, for promote and rollback
-	registerVersions(t, store, "IBM", 1)                   // no champion before the first: 409
+	registerBanded(t, store, "AAPL", "a1", 3, bandedSummary(11.2, 10.86, metrics.ScaleLastOpen)) // no champion: the naive forecast, with naive's intervals
+	registerVersions(t, store, "MSFT", 3)                                                        // champion v3, for promote and rollback
+	registerVersions(t, store, "IBM", 1)                                                         // no champion before the first: 409
 	if err := blob.PutBytes(ctx, store, pricesKey, []byte(priceRows)); err != nil {
 		t.Fatal(err)
 	}

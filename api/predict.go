@@ -62,6 +62,11 @@ type predictResponse struct {
 	Reason      string  `json:"reason,omitempty"`
 	HorizonDays int     `json:"horizon_days"`
 	Prediction  float64 `json:"prediction"`
+	// Interval is the prediction interval at the version's first level
+	// (80% by default), Intervals at every level it was calibrated at;
+	// both absent for versions registered before intervals.
+	Interval  *predictInterval  `json:"interval,omitempty"`
+	Intervals []predictInterval `json:"intervals,omitempty"`
 	// RegistryUnavailable is set when the store could not be read and what
 	// was read before answered: the registry as it last named the model, and
 	// the model loaded before.
@@ -125,6 +130,7 @@ func (s *Server) predict(c *gin.Context) {
 			return
 		}
 		answer.Prediction = req.Open[len(req.Open)-1]
+		answer.Interval, answer.Intervals = ch.bands.around(answer.Prediction, answer.Prediction)
 		s.served(ticker, ch, ask)
 		c.JSON(http.StatusOK, answer)
 		return
@@ -148,6 +154,7 @@ func (s *Server) predict(c *gin.Context) {
 	}
 	s.served(ticker, ch, ask)
 	answer.Prediction = m.transform.Price(lastOpen, float64(y))
+	answer.Interval, answer.Intervals = ch.bands.around(answer.Prediction, lastOpen)
 	c.JSON(http.StatusOK, answer)
 }
 

@@ -16,13 +16,17 @@ import (
 // batchResponse answers a JSON batch: one prediction per window, in the
 // request's order.
 type batchResponse struct {
-	Ticker              string    `json:"ticker"`
-	ModelVersion        int       `json:"model_version"`
-	Selection           string    `json:"selection"`
-	Reason              string    `json:"reason,omitempty"`
-	HorizonDays         int       `json:"horizon_days"`
-	Predictions         []float64 `json:"predictions"`
-	RegistryUnavailable bool      `json:"registry_unavailable,omitempty"`
+	Ticker       string    `json:"ticker"`
+	ModelVersion int       `json:"model_version"`
+	Selection    string    `json:"selection"`
+	Reason       string    `json:"reason,omitempty"`
+	HorizonDays  int       `json:"horizon_days"`
+	Predictions  []float64 `json:"predictions"`
+	// Interval and Intervals: as in predictResponse, each level's bounds
+	// in the order of Predictions.
+	Interval            *batchInterval  `json:"interval,omitempty"`
+	Intervals           []batchInterval `json:"intervals,omitempty"`
+	RegistryUnavailable bool            `json:"registry_unavailable,omitempty"`
 }
 
 // batchWindow is one window of a batch and the form it came in.
@@ -75,11 +79,13 @@ func (s *Server) predictWindows(c *gin.Context, ticker string, raw []json.RawMes
 			}
 			answer.Predictions = append(answer.Predictions, w.Open[len(w.Open)-1])
 		}
+		answer.Interval, answer.Intervals = ch.bands.batch(answer.Predictions, answer.Predictions) // each the window's last Open
 		s.served(ticker, ch, ask)
 		c.JSON(http.StatusOK, answer)
 		return
 	}
 	var spent time.Duration
+	opens := make([]float64, 0, len(windows)) // each window's last Open, which scales its interval
 	for first := 0; first < len(windows); first += uploadBatch {
 		chunk := windows[first:min(first+uploadBatch, len(windows))]
 		x := make([][]float32, 0, len(chunk))
@@ -105,8 +111,10 @@ func (s *Server) predictWindows(c *gin.Context, ticker string, raw []json.RawMes
 			return
 		}
 		answer.Predictions = append(answer.Predictions, prices...)
+		opens = append(opens, lastOpen...)
 	}
 	s.metrics.Forecast(spent)
+	answer.Interval, answer.Intervals = ch.bands.batch(answer.Predictions, opens)
 	s.served(ticker, ch, ask)
 	c.JSON(http.StatusOK, answer)
 }

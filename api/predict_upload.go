@@ -350,6 +350,9 @@ type uploadPrediction struct {
 	Date       string  `json:"date"`       // the trading day it is for
 	WindowEnd  string  `json:"window_end"` // the last day of the window
 	Prediction float64 `json:"prediction"` // that day's Open, price units
+	// Interval and Intervals: as in predictResponse.
+	Interval  *predictInterval  `json:"interval,omitempty"`
+	Intervals []predictInterval `json:"intervals,omitempty"`
 }
 
 type uploadResponse struct {
@@ -421,8 +424,10 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 	if m == nil {
 		for w := range windows {
 			end := w + lookback - 1
-			preds = append(preds, uploadPrediction{Date: day(tradingDaysAfter(bars.Date[end], ch.horizon)), WindowEnd: day(bars.Date[end]),
-				Prediction: bars.Open[end]})
+			p := uploadPrediction{Date: day(tradingDaysAfter(bars.Date[end], ch.horizon)), WindowEnd: day(bars.Date[end]),
+				Prediction: bars.Open[end]}
+			p.Interval, p.Intervals = ch.bands.around(p.Prediction, bars.Open[end])
+			preds = append(preds, p)
 		}
 		answer.Predictions = preds
 		s.served(ticker, ch, ask)
@@ -460,7 +465,9 @@ func (s *Server) predictBars(c *gin.Context, bars *frame.Bars, rep frame.CSVRepo
 		}
 		for i, p := range prices {
 			end := bars.Date[first+i+lookback-1]
-			preds = append(preds, uploadPrediction{Date: day(tradingDaysAfter(end, m.cfg.Horizon)), WindowEnd: day(end), Prediction: p})
+			up := uploadPrediction{Date: day(tradingDaysAfter(end, m.cfg.Horizon)), WindowEnd: day(end), Prediction: p}
+			up.Interval, up.Intervals = ch.bands.around(p, lastOpen[i])
+			preds = append(preds, up)
 		}
 	}
 	s.metrics.Forecast(spent)

@@ -79,6 +79,9 @@ type choice struct {
 	// stale: the store is unavailable and what was read before answers
 	// (registry_unavailable in the answer).
 	stale bool
+	// bands are the answer's prediction intervals (bandsFor); none for
+	// versions registered before intervals.
+	bands intervalBands
 }
 
 // version is the answering model's version, 0 for the naive forecast.
@@ -110,6 +113,16 @@ func (s *Server) resolve(ctx context.Context, ticker string, ask askFor) (choice
 	if err != nil {
 		return choice{}, err
 	}
+	ch, err := s.resolveIn(ctx, ticker, ask, m, stale)
+	if err != nil {
+		return ch, err
+	}
+	ch.bands = bandsFor(m, ch)
+	return ch, nil
+}
+
+// resolveIn is resolve on the manifest m.
+func (s *Server) resolveIn(ctx context.Context, ticker string, ask askFor, m registry.Manifest, stale bool) (choice, error) {
 	if len(m.Versions) == 0 {
 		return choice{}, fmt.Errorf("%s: %w", ticker, registry.ErrNoModel)
 	}

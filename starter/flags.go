@@ -40,6 +40,13 @@ var commandDocs = map[string]commandDoc{
 			"fails the fleet. --wait follows its progress and prints its report (also in the store: fleets/<id>/).",
 		[]string{"starter fleet --sp500 --epochs 2 --parallel 8 --wait", "starter fleet --csv-dir ./prices --kind prepare --wait"},
 	},
+	"backtest": {
+		"starter backtest --ticker T [--csv FILE] [--folds K] [--fold-len N] [--step N] [--mode expanding|sliding] [--epochs N] [--parallel P] [--levels 0.8,0.95] [--wait]",
+		"Run Backtest: walk-forward evaluation over K folds, each training a model on the rows before its test block and scoring it,\n" +
+			"beside the naive, drift and EWMA baselines, on that block; intervals are calibrated per fold. Without --csv it uses the data\n" +
+			"the ticker's champion was trained on. Nothing is registered. --wait prints the summary table; the report is backtests/<id>/.",
+		[]string{"starter backtest --ticker NFLX --csv ../shared/data/single/NFLX.csv --folds 8 --epochs 3 --wait"},
+	},
 	"retrain": {
 		"starter retrain --ticker T --csv FILE [flags]",
 		"Upload a CSV of new prices and hand it to the ticker's TickerRetrainer (workflow retrain-<TICKER>).\n" +

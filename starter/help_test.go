@@ -27,6 +27,7 @@ func TestEachCommandsHelpListsOnlyItsFlags(t *testing.T) {
 		{[]string{"train"}, flagsOf(dial, queueFlag, store, uiFlag), []string{"ticker", "csv", "epochs", "wait", "json", "new-run"}},
 		{[]string{"retrain"}, flagsOf(dial, queueFlag, store, uiFlag), []string{"ticker", "csv", "mode", "wait", "timeout"}},
 		{[]string{"fleet"}, flagsOf(dial, queueFlag, store, uiFlag), []string{"sp500", "csv-dir", "tickers", "prefix", "kind", "parallel", "epochs", "wait"}},
+		{[]string{"backtest"}, flagsOf(dial, queueFlag, store, uiFlag), []string{"ticker", "csv", "folds", "fold-len", "step", "mode", "epochs", "parallel", "levels", "wait"}},
 		{[]string{"retrains"}, flagsOf(dial, uiFlag), []string{"ticker", "wait", "count"}},
 		{[]string{"validate"}, flagsOf(dial, queueFlag, store), []string{"ticker", "csv", "source", "json"}},
 		{[]string{"predict"}, nil, []string{"api", "ticker", "csv", "n", "version", "alias"}},

@@ -3,6 +3,7 @@
 //
 //	starter train --ticker T --csv FILE [--epochs N --units N --layers N --lr X --batch N] [--wait] [--json]
 //	starter fleet (--sp500 | --csv-dir DIR | --prefix P) [--kind training|retraining|prepare] [--parallel N] [--wait]
+//	starter backtest --ticker T [--csv FILE] [--folds K --epochs N --parallel P] [--wait]
 //	starter retrain --ticker T --csv FILE [--mode finetune|full|auto] [--wait] [--json]
 //	starter schedule create|inbox|list|delete|trigger [flags]
 //	starter predict --ticker T --csv FILE [--api URL] [--version N | --alias NAME]
@@ -25,6 +26,7 @@ const usage = `usage: starter <command> [flags]
 commands:
   train    upload a CSV and run TrainingPipeline on it
   fleet    train, retrain or prepare many tickers (a folder of CSVs, --sp500, a store prefix)
+  backtest walk-forward evaluation: K folds, each trained on the past and scored, with the baselines, on the block after it
   retrain  upload a CSV of new prices and hand it to the ticker's TickerRetrainer
   retrains a ticker's retraining queue and results [--ticker T] [--wait [--count N]] [--json]
   schedule periodic refreshes and inbox scans: schedule create|inbox|list|delete|trigger
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = train(ctx, args[1:], stdout, cfg)
 	case "fleet":
 		err = fleetCmd(ctx, args[1:], stdout, cfg, getenv)
+	case "backtest":
+		err = backtestCmd(ctx, args[1:], stdout, cfg)
 	case "retrain":
 		err = retrain(ctx, args[1:], stdout, cfg)
 	case "retrains":

@@ -116,6 +116,11 @@ type predictAnswer struct {
 	HorizonDays         int     `json:"horizon_days"`
 	Prediction          float64 `json:"prediction"`
 	RegistryUnavailable bool    `json:"registry_unavailable"`
+	Intervals           []struct {
+		Level float64 `json:"level"`
+		Low   float64 `json:"low"`
+		High  float64 `json:"high"`
+	} `json:"intervals"`
 }
 
 // plainly says what the forecast is and what made it.
@@ -137,6 +142,9 @@ func (p predictAnswer) plainly() string {
 		from = fmt.Sprintf("from v%d, the %s (--alias)", p.ModelVersion, p.Selection)
 	}
 	s := fmt.Sprintf("%s Open %s ahead: %.4f, %s", p.Ticker, days, p.Prediction, from)
+	for _, iv := range p.Intervals {
+		s += fmt.Sprintf("\n  %g%% interval: %.4f to %.4f", 100*iv.Level, iv.Low, iv.High)
+	}
 	if p.RegistryUnavailable {
 		s += "\n(the store is unavailable: the API answered from the registry and model it had read before)"
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/launch"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -152,6 +153,11 @@ func bindTrainFlags(fs *flag.FlagSet, r *pipeline.TrainRequest) {
 	fs.Float64Var(&r.Margin, "margin", r.Margin, "promotion: how much worse than naive (RMSE share, 0.05 = 5%) a new champion may be")
 	fs.BoolVar(&r.ForcePromote, "force-promote", r.ForcePromote, "make the new model champion whatever the gate says (recorded)")
 	fs.StringVar(&r.RunDevice, "run-device", r.RunDevice, "where training runs: auto (any worker) or cuda (workers on the GPU task queue)")
+	fs.StringVar(&r.Levels, "levels", r.Levels, "prediction-interval levels, comma-separated, each between 0 and 1, at most 5 "+
+		"(calibrated on validation residuals, stored with the model, answered by /predict)")
+	fs.StringVar(&r.Gate, "gate", r.Gate, "promotion gate: split (the test split's RMSE vs naive, within --margin; the default) "+
+		"or backtest (a walk-forward backtest: pooled Diebold–Mariano p < --alpha with the model better than naive)")
+	fs.Float64Var(&r.Alpha, "alpha", r.Alpha, "the backtest gate's significance level (0 = 0.05)")
 }
 
 func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
@@ -169,6 +175,7 @@ func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
 	fmt.Fprintf(w, "    %-6s %10s %10s %8s\n", "", "RMSE", "MAE", "MAPE%")
 	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "model", m.TestRMSE, m.TestMAE, m.TestMAPE)
 	fmt.Fprintf(w, "    %-6s %10.4f %10.4f %8.3f\n", "naive", m.NaiveRMSE, m.NaiveMAE, m.NaiveMAPE)
+	printIntervals(w, m.Intervals)
 	for _, tr := range r.Tuning {
 		if tr.ID == r.BestTrial {
 			pruned := 0
@@ -190,4 +197,17 @@ func printTrainingResult(w io.Writer, r pipeline.TrainingResult) {
 		verdict = "does NOT beat"
 	}
 	fmt.Fprintf(w, "  the model %s the naive forecast (next Open = today's Open) on RMSE\n", verdict)
+}
+
+// printIntervals writes each level's test coverage and mean width, model
+// beside naive.
+func printIntervals(w io.Writer, iv *metrics.Intervals) {
+	if iv == nil || len(iv.Test) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  prediction intervals on the test split (calibrated on %d validation residuals):\n", iv.Model[0].N)
+	for _, r := range iv.Test {
+		fmt.Fprintf(w, "    %4.1f%%: coverage model %5.1f%% naive %5.1f%%, mean width model %.4f naive %.4f\n",
+			100*r.Level, 100*r.ModelCoverage, 100*r.NaiveCoverage, r.ModelWidth, r.NaiveWidth)
+	}
 }

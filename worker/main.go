@@ -51,6 +51,12 @@ func main() {
 		os.Exit(2)
 	}
 	capa.flags(fs)
+	crashAt, err := crashAtFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	crashFlag(&crashAt, fs)
 	_ = fs.Parse(os.Args[1:])
 	if err := capa.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
@@ -60,7 +66,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
 	}
-	if err := run(cfg, stopTimeout, capa); err != nil {
+	if err := run(cfg, stopTimeout, capa, crashAt); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
@@ -70,7 +76,7 @@ func main() {
 // (Kubernetes, docker stop) gives a process between SIGTERM and SIGKILL.
 const defaultStopTimeout = 25 * time.Second
 
-func run(cfg config.Config, stopTimeout time.Duration, capa capacity) error {
+func run(cfg config.Config, stopTimeout time.Duration, capa capacity, crashAt activities.CrashPoint) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, err := cfg.OpenStore(ctx)
@@ -97,6 +103,10 @@ func run(cfg config.Config, stopTimeout time.Duration, capa capacity) error {
 	acts.Progress = c
 	acts.Temporal = c
 	acts.Metrics = obs.metrics
+	acts.CrashAt = crashAt
+	if crashAt != "" {
+		slog.Warn("testing knob on: this worker kills itself (kill -9) when a step reaches the crash point", "crash_at", string(crashAt))
+	}
 	if acts.Notifier, err = newNotifier(cfg); err != nil {
 		return err
 	}

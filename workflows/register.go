@@ -20,4 +20,6 @@ func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(RefreshTicker, workflow.RegisterOptions{Name: pipeline.RefreshWorkflow})
 	w.RegisterWorkflowWithOptions(Notification, workflow.RegisterOptions{Name: pipeline.NotifyWorkflow})
 	w.RegisterWorkflowWithOptions(FleetPipeline, workflow.RegisterOptions{Name: pipeline.FleetWorkflow})
+	w.RegisterWorkflowWithOptions(Backtest, workflow.RegisterOptions{Name: pipeline.BacktestWorkflow})
+	w.RegisterWorkflowWithOptions(BacktestFold, workflow.RegisterOptions{Name: pipeline.BacktestFoldWorkflow})
 }

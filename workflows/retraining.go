@@ -308,7 +308,7 @@ func retrainParams(b pipeline.BaseModel, o pipeline.RetrainOptions, mode string)
 func (r *retrainRun) evaluate(ctx workflow.Context, t *tracker) error {
 	var err error
 	r.eval, err = evaluateModel(ctx, r.queue, steps.EvaluateInput{
-		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scale, Test: r.windows.Test})
+		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scale, Test: r.windows.Test, Val: r.windows.Val})
 	r.out.Metrics, t.predictions = r.eval.Metrics, r.eval.Predictions
 	return err
 }

@@ -102,6 +102,6 @@ func promoteModel(ctx workflow.Context, t *tracker, in steps.PromoteInput) (pipe
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, registerOptions()), steps.Promote, in).Get(ctx, &gate); err != nil {
 		return pipeline.Promotion{}, err
 	}
-	t.rec.Promotion = &runs.Promotion{Version: in.Version, Alias: gate.Alias, Promoted: gate.Promoted, Forced: gate.Forced, Reason: gate.Reason}
+	t.rec.Promotion = runs.NewPromotion(in.Version, gate)
 	return gate, nil
 }

@@ -49,6 +49,12 @@ var stubs = map[string]any{
 	steps.ListFleetFiles: stub[steps.ListFleetInput, steps.ListFleetResult](steps.ListFleetFiles),
 	steps.PrepareTickers: stub[steps.PrepareInput, steps.PrepareResult](steps.PrepareTickers),
 	steps.FleetReport:    stub[steps.FleetReportInput, steps.FleetReportResult](steps.FleetReport),
+
+	steps.BacktestPlan:      stub[steps.BacktestPlanInput, steps.BacktestPlanResult](steps.BacktestPlan),
+	steps.BacktestFoldData:  stub[steps.BacktestFoldDataInput, steps.BacktestFoldDataResult](steps.BacktestFoldData),
+	steps.BacktestScore:     stub[steps.BacktestScoreInput, steps.BacktestScoreResult](steps.BacktestScore),
+	steps.BacktestSummarize: stub[steps.BacktestSummarizeInput, steps.BacktestSummarizeResult](steps.BacktestSummarize),
+	steps.BacktestReport:    stub[steps.BacktestReportInput, steps.BacktestReportResult](steps.BacktestReport),
 }
 
 // stub is a step that fails because the test did not mock it.

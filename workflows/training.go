@@ -12,8 +12,8 @@ import (
 )
 
 // TrainingPipeline runs [download] → ingest → split → validate → clean →
-// plot → scale → window → [tune] → train → evaluate → register → promote →
-// report and returns the registered version
+// plot → scale → window → [tune] → train → evaluate → [backtest] →
+// register → promote → report and returns the registered version
 // with its metrics. It passes references to the blob store between steps,
 // never the data, and keeps the run record (runs/<workflow-id>/run.json) up
 // to date after every step.
@@ -21,6 +21,12 @@ func TrainingPipeline(ctx workflow.Context, in pipeline.TrainingInput) (pipeline
 	in = in.WithDefaults()
 	ticker, err := pipeline.NormalizeTicker(in.Ticker)
 	if err != nil {
+		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
+	}
+	// Bad levels or gate fail the run before its first step writes
+	// anything. No recorded history has either, so they replay through
+	// this unchanged.
+	if err := in.CheckOptions(); err != nil {
 		return pipeline.TrainingResult{}, temporal.NewNonRetryableApplicationError(err.Error(), steps.ErrInvalidParams, err)
 	}
 	t, err := newTracker(ctx, ticker, in.SearchAttributes, func(r *runs.Record) {
@@ -57,8 +63,10 @@ type trainingRun struct {
 	params  pipeline.ModelParams
 	trained steps.TrainResult
 	eval    steps.EvaluateResult
-	reg     steps.RegisterResult
-	out     pipeline.TrainingResult
+	// evidence is the backtest gate's (nil with the split gate).
+	evidence *steps.BacktestEvidence
+	reg      steps.RegisterResult
+	out      pipeline.TrainingResult
 }
 
 func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ticker string) (pipeline.TrainingResult, error) {
@@ -76,6 +84,7 @@ func runTraining(ctx workflow.Context, t *tracker, in pipeline.TrainingInput, ti
 		{"tune", r.tune, in.Tune.Trials <= 0},
 		{"train", r.train, false},
 		{"evaluate", r.evaluate, false},
+		{"backtest", r.backtest, in.Gate != pipeline.GateBacktest},
 		{"register", r.register, false},
 		{"promote", r.promote, false},
 	})
@@ -176,7 +185,8 @@ func (r *trainingRun) train(ctx workflow.Context, _ *tracker) error {
 func (r *trainingRun) evaluate(ctx workflow.Context, t *tracker) error {
 	var err error
 	r.eval, err = evaluateModel(ctx, r.queue, steps.EvaluateInput{
-		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scaled.Transform, Test: r.windows.Test})
+		RunID: r.runID, Weights: r.trained.Weights, Config: r.trained.Config, Transform: r.scaled.Transform, Test: r.windows.Test,
+		Val: r.windows.Val, Levels: r.in.IntervalLevels})
 	r.out.Metrics, r.out.Efficacy = r.eval.Metrics, r.eval.Efficacy
 	t.predictions = r.eval.Predictions
 	return err
@@ -196,7 +206,7 @@ func (r *trainingRun) promote(ctx workflow.Context, t *tracker) error {
 	var err error
 	r.out.Promotion, err = promoteModel(ctx, t, steps.PromoteInput{
 		Ticker: r.ticker, RunID: r.runID, Version: r.reg.Version, Predictions: r.eval.Predictions, Test: r.cleaned.Splits.Test,
-		Margin: r.in.PromotionMargin, Force: r.in.ForcePromote,
+		Margin: r.in.PromotionMargin, Force: r.in.ForcePromote, Gate: r.in.Gate, Alpha: r.in.Alpha, Backtest: r.evidence,
 	})
 	return err
 }

@@ -27,8 +27,10 @@ type Mutation func(cur []byte, found bool) (next []byte, write bool, err error)
 // ReadModifyWrite updates the object at key with a compare-and-swap loop:
 // read it with its generation, apply mutate, write the result only if the
 // generation is unchanged, and on ErrPrecondition start again. It gives up
-// with ErrPrecondition (wrapped) after a bounded number of attempts. An
-// error from mutate is returned as it is, with nothing written.
+// with ErrPrecondition (wrapped) after a bounded number of attempts, saying
+// how many races it lost: a storm of writers that long is a transient
+// state, so callers leave that error to their retry policy. An error from
+// mutate is returned as it is, with nothing written.
 func ReadModifyWrite(ctx context.Context, s Store, key string, mutate Mutation) error {
 	for attempt := range casAttempts {
 		cur, gen, err := s.GetGen(ctx, key)
@@ -48,7 +50,7 @@ func ReadModifyWrite(ctx context.Context, s Store, key string, mutate Mutation) 
 			return fmt.Errorf("read-modify-write %s: %w", key, err)
 		}
 	}
-	return fmt.Errorf("read-modify-write %s: still contended after %d attempts: %w", key, casAttempts, ErrPrecondition)
+	return fmt.Errorf("read-modify-write %s: lost %d races in a row to other writers: %w", key, casAttempts, ErrPrecondition)
 }
 
 // sleepJittered waits a random time below the attempt's backoff ceiling, or

@@ -30,6 +30,9 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("local store %s: %w", abs, err)
 	}
+	if err := sweepDeadTemps(abs); err != nil {
+		return nil, fmt.Errorf("local store %s: %w", abs, err)
+	}
 	return &Local{dir: abs}, nil
 }
 
@@ -88,17 +91,25 @@ func (l *Local) PutIfAbsent(ctx context.Context, key string, r io.Reader) error 
 // writeVia streams r into a synced temp file in target's directory, then
 // calls commit with the temp file's name and syncs the directory. The temp
 // file is always removed afterwards (after a rename it no longer exists).
-func (l *Local) writeVia(ctx context.Context, target string, r io.Reader, commit func(tmp string) error) error {
+// The writer holds a flock on the temp file until the commit is done: that
+// is how sweepDeadTemps tells the temp file of a live writer from the one
+// a killed process left.
+func (l *Local) writeVia(ctx context.Context, target string, r io.Reader, commit func(tmp string) error) (err error) {
 	dir := filepath.Dir(target)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := createLockedTemp(dir)
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	if err := writeSynced(ctx, f, r); err != nil {
 		return err
 	}
@@ -108,17 +119,12 @@ func (l *Local) writeVia(ctx context.Context, target string, r io.Reader, commit
 	return syncDir(dir)
 }
 
-// writeSynced copies r into f, fsyncs and closes f.
+// writeSynced copies r into f and fsyncs f.
 func writeSynced(ctx context.Context, f *os.File, r io.Reader) error {
 	if _, err := io.Copy(f, ctxReader{ctx: ctx, r: r}); err != nil {
-		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return f.Sync()
 }
 
 func syncDir(dir string) error {

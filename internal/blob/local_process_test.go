@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(casChildEnv); dir != "" {
 		os.Exit(runCASChild(dir))
 	}
+	if dir := os.Getenv(stuckWriterEnv); dir != "" {
+		os.Exit(runStuckWriter(dir))
+	}
 	os.Exit(m.Run())
 }
 

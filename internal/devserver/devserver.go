@@ -20,7 +20,24 @@ import (
 type Server struct {
 	Address string // gRPC host:port
 	UIPort  int
-	cmd     *exec.Cmd
+	port    int
+	dir     string // holds the SQLite file and the server log
+	proc    *process
+}
+
+// process is one run of the server binary.
+type process struct {
+	cmd    *exec.Cmd
+	log    *os.File
+	exited chan struct{}
+}
+
+// kill ends the process with SIGKILL (no shutdown, as a crash) and waits
+// until it is gone.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	p.log.Close()
 }
 
 // Binary finds the Temporal CLI: $FINSIGHT_TEMPORAL_BIN, else .tools/bin/temporal
@@ -55,8 +72,11 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	const attempts = 4
 	for i := 1; ; i++ {
-		s, logText, err := startOnce(t)
+		s := &Server{port: freePort(t), UIPort: freePort(t), dir: t.TempDir()}
+		s.Address = fmt.Sprintf("127.0.0.1:%d", s.port)
+		logText, err := s.startProcess(t)
 		if err == nil {
+			t.Cleanup(func() { s.proc.kill() })
 			return s
 		}
 		if i < attempts && strings.Contains(logText, "address already in use") {
@@ -67,17 +87,42 @@ func Start(t testing.TB) *Server {
 	}
 }
 
-// startOnce starts one dev server process; on failure it stops the process
-// and returns the server log for the caller to judge.
-func startOnce(t testing.TB) (*Server, string, error) {
+// KillAndRestart kills the server with SIGKILL (a crash: no shutdown, the
+// SQLite file as the kill left it), waits down for as long as given, and
+// starts it again on the same ports and the same database, so that clients
+// and workers dialled before reconnect to it. The server keeps every
+// workflow it had persisted.
+func (s *Server) KillAndRestart(t testing.TB, down time.Duration) {
 	t.Helper()
-	port, ui := freePort(t), freePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(Binary(t), "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--ui-port", fmt.Sprint(ui), "--db-filename", filepath.Join(dir, "temporal.db"), "--log-level", "error",
+	s.proc.kill()
+	time.Sleep(down)
+	// The old process's sockets are closed by the kernel with it, but a
+	// port can stay briefly unbindable: retry on the same ports, since
+	// moving would strand the clients.
+	const attempts = 10
+	for i := 1; ; i++ {
+		logText, err := s.startProcess(t)
+		if err == nil {
+			return
+		}
+		if i < attempts && strings.Contains(logText, "address already in use") {
+			time.Sleep(time.Second)
+			continue
+		}
+		t.Fatalf("temporal dev server not healthy after restart: %v\n%s", err, logText)
+	}
+}
+
+// startProcess starts one server process on s's ports and database and
+// waits until it is healthy. On failure it stops the process and returns
+// the server log (of this process) for the caller to judge.
+func (s *Server) startProcess(t testing.TB) (string, error) {
+	t.Helper()
+	cmd := exec.Command(Binary(t), "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(s.port),
+		"--ui-port", fmt.Sprint(s.UIPort), "--db-filename", filepath.Join(s.dir, "temporal.db"), "--log-level", "error",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=200",
 		"--search-attribute", "Ticker=Keyword", "--search-attribute", "Stage=Keyword", "--search-attribute", "ModelVersion=Int")
-	logPath := filepath.Join(dir, "server.log")
+	logPath := filepath.Join(s.dir, "server.log")
 	log, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -87,21 +132,15 @@ func startOnce(t testing.TB) (*Server, string, error) {
 		log.Close()
 		t.Fatalf("start temporal dev server: %v", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		log.Close()
-	}
-	s := &Server{Address: fmt.Sprintf("127.0.0.1:%d", port), UIPort: ui, cmd: cmd}
-	if err := s.waitHealthy(60*time.Second, exited); err != nil {
-		stop()
+	p := &process{cmd: cmd, log: log, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	if err := s.waitHealthy(60*time.Second, p.exited); err != nil {
+		p.kill()
 		out, _ := os.ReadFile(logPath)
-		return nil, string(out), err
+		return string(out), err
 	}
-	t.Cleanup(stop)
-	return s, "", nil
+	s.proc = p
+	return "", nil
 }
 
 // Client dials the server.

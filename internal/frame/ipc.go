@@ -49,7 +49,8 @@ func (p *positionWriter) Seek(offset int64, whence int) (int64, error) {
 	return p.pos, nil
 }
 
-// errCorruptIPC is the error of a file the Arrow library panicked on.
+// errCorruptIPC is the error of a file whose footer checkFooter rejects or
+// that the Arrow library panicked on.
 var errCorruptIPC = errors.New("corrupt Arrow IPC file")
 
 // readRecordFile opens an Arrow IPC file and calls each for every record
@@ -58,9 +59,11 @@ var errCorruptIPC = errors.New("corrupt Arrow IPC file")
 // file is read into memory first.
 //
 // The Arrow library trusts the offsets and lengths in a file's metadata
-// (flatbuffers) and panics on a corrupt file, e.g. with an index out of
-// range; that panic is returned as an error wrapping errCorruptIPC. Buffers
-// allocated before it are left to the garbage collector.
+// (flatbuffers). checkFooter first rejects a footer whose lengths would
+// make Arrow allocate more than the file holds; for the rest, Arrow panics
+// on a corrupt file, e.g. with an index out of range, and that panic is
+// returned as an error wrapping errCorruptIPC. Buffers allocated before it
+// are left to the garbage collector.
 func readRecordFile(r io.Reader, mem memory.Allocator, each func(arrow.Record) error) (schema *arrow.Schema, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -78,6 +81,9 @@ func readRecordFile(r io.Reader, mem memory.Allocator, each func(arrow.Record) e
 	size, err := ras.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, fmt.Errorf("size of the Arrow file: %w", err)
+	}
+	if err := checkFooter(ras, size); err != nil {
+		return nil, err
 	}
 	bounded := &boundedAllocator{mem: mem, limit: max(minAllocLimit, allocPerFileByte*size)}
 	fr, err := ipc.NewFileReader(ras, ipc.WithAllocator(bounded))

@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/finsight/finsight/internal/conformal"
 	"github.com/finsight/finsight/internal/frame"
 	"github.com/finsight/finsight/internal/prep"
 )
@@ -185,6 +187,13 @@ type TrainRequest struct {
 	Margin       float64 `json:"margin"`
 	ForcePromote bool    `json:"force_promote"`
 	RunDevice    string  `json:"run_device"` // auto or cuda
+	// Levels are the prediction-interval levels, comma-separated
+	// (0.8,0.95 = 80% and 95% intervals).
+	Levels string `json:"levels"`
+	// Gate and Alpha: the promotion gate (split or backtest) and the
+	// backtest gate's significance level (0 = 0.05).
+	Gate  string  `json:"gate"`
+	Alpha float64 `json:"alpha"`
 	// NewRun trains again even if the same request ran: the workflow id
 	// gets a time suffix.
 	NewRun bool `json:"new_run"`
@@ -201,7 +210,8 @@ func DefaultTrainRequest() TrainRequest {
 		Seed: d.Seed, Lookback: 50, Horizon: 1, ClipNorm: d.ClipNorm,
 		Missing: dc.Missing, Outliers: dc.Outliers.Method, OutlierK: dc.Outliers.K, OutlierAction: dc.Outliers.Strategy,
 		Target: dt.Target, Scaler: dt.Scaler, Features: strings.Join(dt.Features, ","),
-		Concurrency: 2, Sampler: "tpe", TrialEpochs: 3, RunDevice: "auto",
+		Concurrency: 2, Sampler: "tpe", TrialEpochs: 3, RunDevice: "auto", Levels: formatLevels(conformal.DefaultLevels()),
+		Gate: GateSplit,
 	}
 }
 
@@ -273,7 +283,48 @@ func (r TrainRequest) Check(file bool) error {
 	if r.RunDevice != "auto" && r.RunDevice != "cuda" {
 		return fieldErr("run_device", "%q: want auto or cuda", r.RunDevice)
 	}
+	if _, err := ParseLevels(r.Levels); err != nil {
+		return fieldErr("levels", "%v", err)
+	}
+	if err := CheckGate(strings.TrimSpace(r.Gate), 0); err != nil {
+		return fieldErr("gate", "%v", err)
+	}
+	if err := CheckGate(strings.TrimSpace(r.Gate), r.Alpha); err != nil {
+		return fieldErr("alpha", "%v", err)
+	}
 	return nil
+}
+
+// ParseLevels reads comma-separated interval levels ("0.8,0.95"); ""
+// is the defaults. The defaults come back nil, as TrainingInput keeps
+// them (see IntervalLevels).
+func ParseLevels(s string) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var levels []float64
+	for _, part := range strings.Split(s, ",") {
+		l, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return nil, fmt.Errorf("interval level %q is not a number (want e.g. 0.8,0.95)", strings.TrimSpace(part))
+		}
+		levels = append(levels, l)
+	}
+	if err := CheckIntervalLevels(levels); err != nil {
+		return nil, err
+	}
+	if slices.Equal(levels, conformal.DefaultLevels()) {
+		return nil, nil
+	}
+	return levels, nil
+}
+
+func formatLevels(levels []float64) string {
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = strconv.FormatFloat(l, 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
 }
 
 // TrainingData is where a checked request's prices are: a CSV in the store
@@ -300,6 +351,11 @@ func (r TrainRequest) input() TrainingInput {
 	for _, f := range strings.Split(r.Features, ",") {
 		features = append(features, strings.TrimSpace(f))
 	}
+	levels, _ := ParseLevels(r.Levels) // checked by Check
+	gate := strings.TrimSpace(r.Gate)
+	if gate == GateSplit {
+		gate = "" // the default: the same workflow id as a request without it
+	}
 	return TrainingInput{
 		Ticker: t, Lookback: r.Lookback, Horizon: r.Horizon,
 		Model: ModelParams{Layers: r.Layers, Units: r.Units, Dropout: r.Dropout, Epochs: r.Epochs,
@@ -307,7 +363,8 @@ func (r TrainRequest) input() TrainingInput {
 		Clean:     prep.CleanSpec{Missing: r.Missing, Outliers: prep.OutlierSpec{Method: r.Outliers, K: r.OutlierK, Strategy: r.OutlierAction}},
 		Transform: prep.TransformSpec{Target: r.Target, Scaler: r.Scaler, Features: features},
 		Tune:      TuneSpec{Trials: r.Trials, Concurrency: r.Concurrency, Sampler: r.Sampler, Epochs: r.TrialEpochs, Seed: r.Seed},
-		Device:    r.RunDevice, PromotionMargin: r.Margin, ForcePromote: r.ForcePromote,
+		Device:    r.RunDevice, PromotionMargin: r.Margin, ForcePromote: r.ForcePromote, IntervalLevels: levels,
+		Gate: gate, Alpha: r.Alpha,
 	}
 }
 

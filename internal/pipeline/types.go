@@ -72,9 +72,105 @@ type TrainingInput struct {
 	// model may be and still become champion; ForcePromote skips the gate.
 	PromotionMargin float64 `json:"promotion_margin"`
 	ForcePromote    bool    `json:"force_promote"`
+	// IntervalLevels are the prediction-interval levels calibrated for the
+	// model (each 0 < level < 1, at most MaxIntervalLevels); nil means
+	// conformal.DefaultLevels (80% and 95%). Left nil for the defaults so
+	// the training workflow id of a request without levels is unchanged.
+	IntervalLevels []float64 `json:"interval_levels,omitempty"`
+	// Gate is what promotion judges the model on: "" (GateSplit), the
+	// test split (RMSE against naive within PromotionMargin); GateBacktest,
+	// a walk-forward backtest of the same settings (the pooled
+	// Diebold–Mariano test across its folds says the model is better than
+	// naive at level Alpha, 0 = DefaultGateAlpha). Both left zero by
+	// default so the workflow id of a request without them is unchanged.
+	Gate  string  `json:"gate,omitempty"`
+	Alpha float64 `json:"alpha,omitempty"`
+	// BacktestFolds are the folds of the backtest gate's walk-forward run
+	// (0 = DefaultGateFolds): each is one more training of the model.
+	BacktestFolds int `json:"backtest_folds,omitempty"`
 	// SearchAttributes sets Ticker, Stage and ModelVersion on the workflow
 	// (the starter turns it on when the server has them registered).
 	SearchAttributes bool `json:"search_attributes"`
+}
+
+// Promotion gates (TrainingInput.Gate).
+const (
+	GateSplit    = "split"
+	GateBacktest = "backtest"
+)
+
+// DefaultGateAlpha is GateBacktest's significance level when none is given.
+const DefaultGateAlpha = 0.05
+
+// DefaultGateFolds are GateBacktest's folds when none are given: fewer
+// than a standalone backtest's (DefaultBacktestFolds) because each is one
+// more training on the way to registering, yet enough pooled days for the
+// Diebold–Mariano test to say something.
+const DefaultGateFolds = 5
+
+// GateAlpha is the backtest gate's significance level: alpha, or
+// DefaultGateAlpha for 0.
+func GateAlpha(alpha float64) float64 {
+	if alpha == 0 {
+		return DefaultGateAlpha
+	}
+	return alpha
+}
+
+// CheckGate checks a promotion gate and its level: gate "", split or
+// backtest; alpha 0 (the default) or strictly between 0 and 1, and only
+// with the backtest gate, the one that tests.
+func CheckGate(gate string, alpha float64) error {
+	switch gate {
+	case "", GateSplit, GateBacktest:
+	default:
+		return fmt.Errorf("promotion gate %q: want %s or %s", gate, GateSplit, GateBacktest)
+	}
+	if !(alpha >= 0 && alpha < 1) {
+		return fmt.Errorf("alpha %g: want 0 < alpha < 1 (0.05 promotes on p < 0.05)", alpha)
+	}
+	if alpha != 0 && gate != GateBacktest {
+		return fmt.Errorf("alpha is the backtest gate's significance level: it goes with gate %s", GateBacktest)
+	}
+	return nil
+}
+
+// CheckOptions checks what the workflow cannot fix by defaults: the
+// interval levels and the promotion gate.
+func (in TrainingInput) CheckOptions() error {
+	if err := CheckIntervalLevels(in.IntervalLevels); err != nil {
+		return err
+	}
+	if err := CheckGate(in.Gate, in.Alpha); err != nil {
+		return err
+	}
+	if in.BacktestFolds < 0 || (in.BacktestFolds != 0 && in.Gate != GateBacktest) {
+		return fmt.Errorf("backtest folds %d: want 1 or more, and only with gate %s", in.BacktestFolds, GateBacktest)
+	}
+	return nil
+}
+
+// MaxIntervalLevels bounds the interval levels of one model: each is a
+// band stored with the version and answered by every /predict.
+const MaxIntervalLevels = 5
+
+// CheckIntervalLevels checks prediction-interval levels: each strictly
+// between 0 and 1, each once, at most MaxIntervalLevels.
+func CheckIntervalLevels(levels []float64) error {
+	if len(levels) > MaxIntervalLevels {
+		return fmt.Errorf("%d interval levels: at most %d", len(levels), MaxIntervalLevels)
+	}
+	for i, l := range levels {
+		if !(l > 0 && l < 1) {
+			return fmt.Errorf("interval level %g: want 0 < level < 1 (0.8 is an 80%% interval)", l)
+		}
+		for _, prev := range levels[:i] {
+			if prev == l {
+				return fmt.Errorf("interval level %g given twice", l)
+			}
+		}
+	}
+	return nil
 }
 
 // Anomaly is a data-validation finding (validate's own type, its fields
@@ -232,6 +328,15 @@ type Promotion struct {
 	RMSE            float64 `json:"rmse"`
 	ChampionRMSE    float64 `json:"champion_rmse"`
 	NaiveRMSE       float64 `json:"naive_rmse"`
+	// Gate is what the comparison with naive was judged on (GateSplit or
+	// GateBacktest). For GateBacktest, Folds are the backtest's folds and
+	// DMStat and DMPValue the pooled Diebold–Mariano test of the model
+	// against naive across them (< 0: model better), at level Alpha.
+	Gate     string        `json:"gate,omitempty"`
+	Alpha    float64       `json:"alpha,omitempty"`
+	Folds    int           `json:"folds,omitempty"`
+	DMStat   metrics.Maybe `json:"dm_stat,omitempty"`
+	DMPValue metrics.Maybe `json:"dm_p_value,omitempty"`
 }
 
 // TrainingRun says how the train step went, across retries.

@@ -85,6 +85,10 @@ type Registry struct {
 	// SetAliasIf, Rollback), recorded as the moves' By: "" (the pipeline,
 	// or unknown) records none.
 	Actor string
+	// AfterFiles, when set, is called by Register once a new version's
+	// files are written and before the manifest lists it: where a test
+	// crashes the process to prove a retry finds its own files.
+	AfterFiles func(ticker string, version int)
 }
 
 func manifestKey(ticker string) string { return "registry/" + ticker + ".json" }
@@ -195,6 +199,9 @@ func (r Registry) Register(ctx context.Context, ticker string, v Version, files 
 		if err := r.Store.Put(ctx, Dir(ticker, n)+"/"+name, bytes.NewReader(b)); err != nil {
 			return Version{}, fmt.Errorf("write %s v%d %s: %w", ticker, n, name, err)
 		}
+	}
+	if r.AfterFiles != nil {
+		r.AfterFiles(ticker, n)
 	}
 	var registered Version
 	if _, err := r.Update(ctx, ticker, func(m *Manifest) error {

@@ -55,8 +55,12 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprint(v)
 	},
-	"pct":   pct,
-	"short": short,
+	"pct":         pct,
+	"short":       short,
+	"pvalue":      pValue,
+	"calibration": calibrationSize,
+	"scaleWords":  scaleWords,
+	"share":       func(v float64) string { return pct(metrics.Maybe(v)) },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>FinSight run {{.R.ID}}</title>
@@ -90,6 +94,15 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 {{range .Efficacy.ByYear}}<tr><td>{{.Name}}</td><td>{{.Model.N}}</td><td>{{num .Model.RMSE 4}}</td><td>{{num .Naive.RMSE 4}}</td><td>{{num .MASE 3}}</td><td>{{pct .DirectionalAccuracy}}</td><td>{{num .DMPValue 3}}</td></tr>
 {{end}}{{range .Efficacy.ByVolatility}}<tr><td>{{.Name}}</td><td>{{.Model.N}}</td><td>{{num .Model.RMSE 4}}</td><td>{{num .Naive.RMSE 4}}</td><td>{{num .MASE 3}}</td><td>{{pct .DirectionalAccuracy}}</td><td>{{num .DMPValue 3}}</td></tr>
 {{end}}</table>
+{{with .Metrics.Intervals}}
+<h3>Prediction intervals</h3>
+<p>Split-conformal, calibrated on {{calibration .}} validation residuals, which neither the model nor naive was fitted on (naive's from its own): each interval is the forecast ± the half-width that held the level's share of those errors, the half-width in {{scaleWords .}}. Coverage is the share of test days whose actual Open fell inside; it is close to the level when the test period's errors are like the validation period's. Widths are means over the test days, in price units.</p>
+<table><tr><th>intervals</th><th>level</th><th>model coverage</th><th>naive coverage</th><th>model width</th><th>naive width</th><th>test days</th></tr>
+{{range .Test}}<tr><td>served</td><td>{{share .Level}}</td><td>{{share .ModelCoverage}}</td><td>{{share .NaiveCoverage}}</td><td>{{num .ModelWidth 4}}</td><td>{{num .NaiveWidth 4}}</td><td>{{.N}}</td></tr>
+{{end}}{{range .AbsoluteTest}}<tr><td>price units, for comparison</td><td>{{share .Level}}</td><td>{{share .ModelCoverage}}</td><td>{{share .NaiveCoverage}}</td><td>{{num .ModelWidth 4}}</td><td>{{num .NaiveWidth 4}}</td><td>{{.N}}</td></tr>
+{{end}}</table>
+{{range .Notes}}<p>Note: {{.}}</p>{{end}}
+{{end}}
 {{end}}
 {{with .R.RetrainResult}}
 <h2>Retraining{{if .Base.Version}} of v{{.Base.Version}}{{end}}</h2>
@@ -103,7 +116,8 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 {{range .Scores}}<tr><td>{{.Name}}</td><td>{{num .RMSE 4}}</td><td>{{num .MAE 4}}</td></tr>
 {{end}}</table>{{end}}{{end}}
 {{end}}
-{{with .R.Promotion}}<h2>Registry</h2><p>v{{.Version}} is <b>{{.Alias}}</b>{{if .Forced}} (forced){{end}}: {{.Reason}}</p>{{end}}
+{{with .R.Promotion}}<h2>Registry</h2><p>v{{.Version}} is <b>{{.Alias}}</b>{{if .Forced}} (forced){{end}}: {{.Reason}}</p>
+{{if eq .Gate "backtest"}}<p>Promotion gate: backtest. Against naive the model was judged on a walk-forward backtest of the same settings ({{.Folds}} folds), not on the test split: pooled Diebold–Mariano statistic {{num .DMStat 2}} (below 0: the model's squared errors are smaller), p = {{pvalue .DMPValue}}, promoted only if p &lt; α {{.Alpha}}.</p>{{end}}{{end}}
 {{if .Plots}}<h2>Charts</h2>{{end}}
 {{range .Plots}}<figure><figcaption>{{.Title}}</figcaption><img src="{{.URL}}" alt="{{.Title}}"></figure>
 {{end}}

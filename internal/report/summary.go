@@ -46,12 +46,16 @@ func Summary(w io.Writer, r runs.Record) error {
 		for _, s := range append(append([]metrics.Slice{}, res.Efficacy.ByYear...), res.Efficacy.ByVolatility...) {
 			p.f("    %-16s n=%-4d RMSE %9.4f vs naive %9.4f  MASE %s\n", s.Name, s.Model.N, s.Model.RMSE, s.Naive.RMSE, num(s.MASE, 3))
 		}
+		intervalSummary(p, res.Metrics.Intervals)
 	}
 	if res := r.RetrainResult; res != nil {
 		retrainSummary(p, *res)
 	}
 	if pr := r.Promotion; pr != nil {
 		p.f("  registry: v%d is %s — %s\n", pr.Version, pr.Alias, pr.Reason)
+		if pr.Gate == pipeline.GateBacktest {
+			p.f("  gate: backtest over %d folds, pooled DM %s, p = %s (α %g)\n", pr.Folds, num(pr.DMStat, 2), pValue(pr.DMPValue), pr.Alpha)
+		}
 	}
 	if u, ok := r.Artifacts["report"]; ok {
 		p.f("  report: %s\n", u)
@@ -130,6 +134,15 @@ func num(v metrics.Maybe, digits int) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.*f", digits, float64(v))
+}
+
+// pValue writes p in two significant digits: a tiny p stays readable
+// (1.2e-05, not 0.000).
+func pValue(v metrics.Maybe) string {
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2g", float64(v))
 }
 
 func pct(v metrics.Maybe) string {

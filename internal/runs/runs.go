@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/finsight/finsight/internal/blob"
+	"github.com/finsight/finsight/internal/metrics"
 	"github.com/finsight/finsight/internal/pipeline"
 )
 
@@ -101,6 +102,20 @@ type Promotion struct {
 	Promoted bool   `json:"promoted"`
 	Forced   bool   `json:"forced"`
 	Reason   string `json:"reason"`
+	// Gate is what the comparison with naive was judged on; for the
+	// backtest gate, the folds and the pooled Diebold–Mariano test at
+	// level Alpha (see pipeline.Promotion).
+	Gate     string        `json:"gate,omitempty"`
+	Alpha    float64       `json:"alpha,omitempty"`
+	Folds    int           `json:"folds,omitempty"`
+	DMStat   metrics.Maybe `json:"dm_stat,omitempty"`
+	DMPValue metrics.Maybe `json:"dm_p_value,omitempty"`
+}
+
+// NewPromotion is the record of the gate's decision p on version.
+func NewPromotion(version int, p pipeline.Promotion) *Promotion {
+	return &Promotion{Version: version, Alias: p.Alias, Promoted: p.Promoted, Forced: p.Forced, Reason: p.Reason,
+		Gate: p.Gate, Alpha: p.Alpha, Folds: p.Folds, DMStat: p.DMStat, DMPValue: p.DMPValue}
 }
 
 // Stat is what the worker measured for one activity execution.

@@ -14,6 +14,13 @@ const (
 
 	// ErrNoModel: a retrain asked for a ticker that has no registered version.
 	ErrNoModel = "NoModel"
+
+	// The store refused a write for good: its disk is full (ENOSPC), it is
+	// mounted read-only (EROFS), or the worker may not write there (EACCES,
+	// GCS 403). Someone has to act; the message names the object's URI.
+	ErrStoreFull     = "StoreFull"
+	ErrStoreReadOnly = "StoreReadOnly"
+	ErrStoreDenied   = "StoreDenied"
 )
 
 // Retryable error types: the step's retry policy tries again.

@@ -57,6 +57,11 @@ type EvaluateInput struct {
 	Config    arch.Config `json:"config"`
 	Transform blob.Ref    `json:"transform"`
 	Test      blob.Ref    `json:"test"`
+	// Val are the validation windows the prediction intervals are
+	// calibrated on (zero: no intervals, as before they existed); Levels
+	// are their levels (nil: conformal.DefaultLevels).
+	Val    blob.Ref  `json:"val,omitzero"`
+	Levels []float64 `json:"levels,omitempty"`
 }
 
 // EvaluateResult holds model and naive scores on the same test targets.
@@ -116,4 +121,25 @@ type PromoteInput struct {
 	Test        blob.Ref `json:"test"`        // the run's cleaned test bars
 	Margin      float64  `json:"margin"`      // allowed RMSE excess over naive (0.05 = 5%)
 	Force       bool     `json:"force"`
+	// Gate is what the comparison with naive is judged on: "" or
+	// pipeline.GateSplit, the test split within Margin; pipeline.GateBacktest,
+	// the pooled Diebold–Mariano test of Backtest at level Alpha
+	// (0 = pipeline.DefaultGateAlpha). The champion comparison stays on
+	// the test split either way.
+	Gate     string            `json:"gate,omitempty"`
+	Alpha    float64           `json:"alpha,omitempty"`
+	Backtest *BacktestEvidence `json:"backtest,omitempty"`
+}
+
+// BacktestEvidence is what the backtest gate judges a model on: the
+// trained model's (pipeline.ModelLSTM) summary across the folds of a
+// walk-forward backtest of the run's settings.
+type BacktestEvidence struct {
+	BacktestID string        `json:"backtest_id"`
+	Folds      int           `json:"folds"`
+	BeatNaive  int           `json:"beat_naive"` // folds with MASE < 1
+	PooledN    int           `json:"pooled_n"`   // targets of all folds together
+	DMStat     metrics.Maybe `json:"dm_stat"`    // pooled Diebold–Mariano; < 0: model better
+	DMPValue   metrics.Maybe `json:"dm_p_value"` // two-sided
+	SummaryURI string        `json:"summary_uri"`
 }

@@ -55,5 +55,6 @@ func Names() []string {
 		SaveRun, Report,
 		Notify,
 		ListFleetFiles, PrepareTickers, FleetReport,
+		BacktestPlan, BacktestFoldData, BacktestScore, BacktestSummarize, BacktestReport,
 	}
 }

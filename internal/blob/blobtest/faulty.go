@@ -82,7 +82,7 @@ func (f *Faulty) write(key string, r io.Reader, put func(io.Reader) error) error
 		return put(r)
 	}
 	if f.start(key) {
-		r = &breakingReader{r: r, left: breakPoint(r)}
+		r = &breakingReader{r: r, left: breakPoint(r), fail: ErrInjected}
 	}
 	err := put(r)
 	if err == nil {
@@ -123,21 +123,23 @@ func breakPoint(r io.Reader) int64 {
 	return defaultBreakAfter
 }
 
-// breakingReader passes on left bytes of r and then fails with
-// ErrInjected, also if r ends first: the write never completes.
+// breakingReader passes on left bytes of r and then fails with fail
+// (ErrInjected, or an OS error), also if r ends first: the write never
+// completes.
 type breakingReader struct {
 	r    io.Reader
 	left int64
+	fail error
 }
 
 func (b *breakingReader) Read(p []byte) (int, error) {
 	if b.left <= 0 {
-		return 0, ErrInjected
+		return 0, b.fail
 	}
 	n, err := b.r.Read(p[:min(int64(len(p)), b.left)])
 	b.left -= int64(n)
 	if errors.Is(err, io.EOF) {
-		return n, ErrInjected
+		return n, b.fail
 	}
 	return n, err
 }
