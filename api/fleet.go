@@ -54,16 +54,8 @@ func (s *Server) postFleet(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), w.timeout)
 	defer cancel()
 	in.Training.SearchAttributes = launch.HasSearchAttributes(ctx, w.client, w.namespace)
-	opts := client.StartWorkflowOptions{ID: id, TaskQueue: w.queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, WorkflowExecutionErrorWhenAlreadyStarted: true}
-	run, err := w.client.ExecuteWorkflow(ctx, opts, pipeline.FleetWorkflow, in)
-	var dup *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &dup) {
-		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": "a fleet " + id + " is already running", "workflow_id": id})
-		return
-	}
-	if err != nil {
-		temporalFailed(c, err, gin.H{"workflow_id": id})
+	run, ok := w.startOnce(ctx, c, id, pipeline.FleetWorkflow, in, "fleet")
+	if !ok {
 		return
 	}
 	ans := fleetAnswer{WorkflowID: id, RunID: run.GetRunID(), Kind: in.Kind, Tickers: len(in.Items), Prefix: in.Prefix,
@@ -154,4 +146,23 @@ func (s *Server) fleetStatus(c *gin.Context) (fleetStatus, bool) {
 		return fleetStatus{}, false
 	}
 	return fleetStatus{FleetID: id, Status: "running", Progress: &p}, true
+}
+
+// startOnce starts workflowType under id, unless one runs with that id:
+// 409 naming it (what is "a fleet", "a backtest"); a Temporal failure is
+// answered too. It reports whether it started one.
+func (w *workflowRoutes) startOnce(ctx context.Context, c *gin.Context, id, workflowType string, in any, what string) (client.WorkflowRun, bool) {
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: w.queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, WorkflowExecutionErrorWhenAlreadyStarted: true}
+	run, err := w.client.ExecuteWorkflow(ctx, opts, workflowType, in)
+	var dup *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &dup) {
+		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": "a " + what + " " + id + " is already running", "workflow_id": id})
+		return nil, false
+	}
+	if err != nil {
+		temporalFailed(c, err, gin.H{"workflow_id": id})
+		return nil, false
+	}
+	return run, true
 }

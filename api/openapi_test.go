@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/finsight/finsight/api"
+	"github.com/finsight/finsight/internal/backtest"
 	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/blob/blobtest"
 	"github.com/finsight/finsight/internal/launch"
@@ -397,13 +398,19 @@ func newOASFixture(t *testing.T) *oasFixture {
 	if err := blob.PutJSON(ctx, store, pipeline.FleetReportKey(fleet.FleetID), fleet); err != nil {
 		t.Fatal(err)
 	}
+	bt := pipeline.BacktestResult{BacktestID: "bt-done", Ticker: "NFLX", Summary: []backtest.ModelSummary{{Model: pipeline.ModelLSTM}, {Model: "naive"}}}
+	if err := blob.PutJSON(ctx, store, pipeline.BacktestSummaryKey(bt.BacktestID), bt); err != nil {
+		t.Fatal(err)
+	}
 	rec.ID, rec.Status, rec.Error = oasRun+"-2", runs.StatusFailed, "no such file"
 	if err := runs.Write(ctx, store, rec); err != nil {
 		t.Fatal(err)
 	}
 	for key, b := range map[string][]byte{
-		runs.ReportKey(oasRun):               []byte("<!doctype html><title>NFLX</title><p>report</p>"),
-		runs.PlotsDir(oasRun) + "prices.png": pngBytes,
+		runs.ReportKey(oasRun):                             []byte("<!doctype html><title>NFLX</title><p>report</p>"),
+		runs.PlotsDir(oasRun) + "prices.png":               pngBytes,
+		pipeline.BacktestReportKey("bt-done"):              []byte("<!doctype html><title>NFLX backtest</title><img src=\"plots/rmse.png\">"),
+		pipeline.BacktestDir("bt-done") + "plots/rmse.png": pngBytes,
 	} {
 		if err := blob.PutBytes(ctx, store, key, b); err != nil {
 			t.Fatal(err)
@@ -655,6 +662,25 @@ func TestOpenAPIRequestsAndAnswersFollowTheDocument(t *testing.T) {
 		{name: "fleet unknown", srv: f.main, method: "GET", path: "/fleets/fleet-none", status: 404},
 		{name: "fleet bad id", srv: f.main, method: "GET", path: "/fleets/a%5Cb", status: 400},
 		{name: "ui fleet", srv: f.main, method: "GET", path: "/ui/fleets/fleet-done", status: 200},
+		{name: "backtest", srv: f.main, method: "POST", path: "/backtest", ctype: j, auth: bearer,
+			body: []byte(`{"id":"bt-oas","ticker":"NFLX","csv_key":"` + pricesKey + `","spec":{"folds":3},"model":{"epochs":1},"levels":[0.8]}`), status: 202},
+		{name: "backtest again", srv: f.main, method: "POST", path: "/backtest", ctype: j, auth: bearer,
+			body: []byte(`{"id":"bt-oas","ticker":"NFLX","csv_key":"` + pricesKey + `"}`), status: 409},
+		{name: "backtest of the champion's data", srv: f.main, method: "POST", path: "/backtest", ctype: j, auth: bearer, body: []byte(`{"ticker":"MSFT"}`), status: 202},
+		{name: "backtest no data", srv: f.main, method: "POST", path: "/backtest", ctype: j, auth: bearer, body: []byte(`{"ticker":"TSLA"}`), status: 400},
+		{name: "backtest missing file", srv: f.main, method: "POST", path: "/backtest", ctype: j, auth: bearer,
+			body: []byte(`{"ticker":"NFLX","csv_key":"uploads/none.csv"}`), status: 400},
+		{name: "backtest bad level", srv: f.main, method: "POST", path: "/backtest", ctype: j, auth: bearer,
+			body: []byte(`{"ticker":"NFLX","levels":[1.5]}`), status: 400, invalid: true},
+		{name: "backtest no token", srv: f.main, method: "POST", path: "/backtest", ctype: j, body: []byte(`{"ticker":"NFLX"}`), status: 401, invalid: true},
+		{name: "backtest store down", srv: f.outage, method: "POST", path: "/backtest", ctype: j, auth: bearer, body: []byte(`{"ticker":"NFLX"}`), status: 503},
+		{name: "backtest summary", srv: f.main, method: "GET", path: "/backtests/bt-done", status: 200},
+		{name: "backtest unknown", srv: f.main, method: "GET", path: "/backtests/bt-none", status: 404},
+		{name: "backtest bad id", srv: f.main, method: "GET", path: "/backtests/a%5Cb", status: 400},
+		{name: "backtest report", srv: f.main, method: "GET", path: "/backtests/bt-done/report", status: 200},
+		{name: "backtest report unknown", srv: f.main, method: "GET", path: "/backtests/bt-none/report", status: 404},
+		{name: "backtest plot", srv: f.main, method: "GET", path: "/backtests/bt-done/plots/rmse.png", status: 200},
+		{name: "backtest plot not png", srv: f.main, method: "GET", path: "/backtests/bt-done/plots/x.txt", status: 400, invalid: true},
 		{name: "ui fleet unknown", srv: f.main, method: "GET", path: "/ui/fleets/fleet-none", status: 404},
 
 		// The GCS hook.

@@ -154,12 +154,22 @@ func (s *Server) serveRunFile(c *gin.Context, rel, contentType string) {
 		jsonError(c, http.StatusBadRequest, "invalid run id")
 		return
 	}
+	s.serveStoreFile(c, runs.Key(id, rel), contentType, "run "+id+" has no "+rel)
+}
+
+// serveStoreFile streams the object at key as contentType, or answers 400
+// (a key the store cannot hold), 404 with missing, or the store's failure.
+func (s *Server) serveStoreFile(c *gin.Context, key, contentType, missing string) {
+	if blob.ValidateKey(key) != nil {
+		jsonError(c, http.StatusBadRequest, "invalid name")
+		return
+	}
 	if s.storeDown(c) {
 		return
 	}
-	r, err := s.store.Get(c.Request.Context(), runs.Key(id, rel))
+	r, err := s.store.Get(c.Request.Context(), key)
 	if errors.Is(err, blob.ErrNotFound) {
-		jsonError(c, http.StatusNotFound, "run "+id+" has no "+rel)
+		jsonError(c, http.StatusNotFound, missing)
 		return
 	}
 	if err != nil {

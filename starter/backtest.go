@@ -18,7 +18,6 @@ import (
 	"github.com/finsight/finsight/internal/config"
 	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
-	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/internal/report"
 )
 
@@ -176,12 +175,13 @@ func backtestData(ctx context.Context, store blob.Store, ticker, csv string) (ke
 		}
 		return up.Key, up.Name, nil
 	}
-	m, err := registry.Registry{Store: store}.Manifest(ctx, ticker)
-	if errors.Is(err, registry.ErrNoModel) || (err == nil && len(m.Versions) == 0) {
+	err = launch.CheckBacktestData(ctx, store, ticker, "")
+	var fe *pipeline.FieldError
+	if errors.As(err, &fe) {
 		return "", "", fmt.Errorf("%s has no registered model whose data a backtest could use: give --csv FILE", ticker)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("read the registry of %s: %w", ticker, err)
+		return "", "", err
 	}
 	return "", "registry:" + ticker, nil
 }
