@@ -36,14 +36,7 @@ func TestBacktestOfNFLX(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	path := filepath.Join(t.TempDir(), "NFLX.csv")
-	if err := os.WriteFile(path, lastRows(t, sharedtest.Path(t, "single", "NFLX.csv"), 800), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	up, err := launch.UploadFile(ctx, s.store, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := s.uploadLastRows(ctx, t, "NFLX.csv", 800)
 	tiny := pipeline.ModelParams{Epochs: 1, Units: 8, Layers: 1}
 	res := s.backtest(ctx, t, "bt-nflx", pipeline.BacktestInput{Ticker: "NFLX", CSVKey: up.Key, Spec: backtest.Spec{Folds: 3},
 		Lookback: 20, Model: tiny, Parallel: 2})
@@ -207,4 +200,19 @@ func waitForFoldCheckpoint(t *testing.T, store blob.Store, foldID string, limit 
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s wrote no checkpoint within %v", foldID, limit)
+}
+
+// uploadLastRows uploads the last n rows of ../shared/data/single/<name>
+// (with its header) to the stack's store.
+func (s *stack) uploadLastRows(ctx context.Context, t *testing.T, name string, n int) launch.Upload {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, lastRows(t, sharedtest.Path(t, "single", name), n), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up, err := launch.UploadFile(ctx, s.store, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +12,9 @@ import (
 
 	"github.com/finsight/finsight/internal/backtest"
 	"github.com/finsight/finsight/internal/blob"
-	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 	"github.com/finsight/finsight/internal/registry"
 	"github.com/finsight/finsight/internal/runs"
-	"github.com/finsight/finsight/internal/sharedtest"
 )
 
 // A training of the last 800 days of NFLX with --gate backtest, 3 folds of
@@ -31,14 +27,7 @@ func TestTrainingWithTheBacktestGate(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	path := filepath.Join(t.TempDir(), "NFLX.csv")
-	if err := os.WriteFile(path, lastRows(t, sharedtest.Path(t, "single", "NFLX.csv"), 800), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	up, err := launch.UploadFile(ctx, s.store, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up := s.uploadLastRows(ctx, t, "NFLX.csv", 800)
 	const id = "e2e-gate-backtest"
 	res := s.trainAs(t, id, pipeline.TrainingInput{Ticker: "NFLX", CSVKey: up.Key, Lookback: 20,
 		Model: pipeline.ModelParams{Epochs: 1, Units: 8, Layers: 1}, Gate: pipeline.GateBacktest, BacktestFolds: 3})

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -79,7 +78,7 @@ func startSoakStack(t *testing.T, cfg soakConfig) *soakStack {
 		t.Fatal(err)
 	}
 	const queue = "soak"
-	apiAddr, metricsAddr := soakFreeAddr(t), soakFreeAddr(t)
+	apiAddr, metricsAddr := freeAddr(t), freeAddr(t)
 	common := []string{"TEMPORAL_ADDRESS=" + srv.Address, "FINSIGHT_STORE=" + dir, "FINSIGHT_TASK_QUEUE=" + queue, "FINSIGHT_DEVICE=cpu"}
 	startSoakProcess(t, workerBin, filepath.Join(cfg.dir, "worker.log"), append(common, "FINSIGHT_METRICS_ADDR="+metricsAddr))
 	// The API logs each request at info: at warn its log keeps the 5xx
@@ -118,17 +117,6 @@ func startSoakProcess(t *testing.T, bin, logPath string, env []string) {
 		t.Fatalf("start %s: %v", bin, err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = log.Close() })
-}
-
-// soakFreeAddr is a local address nothing listens on (yet).
-func soakFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitSoakHTTP polls url until it answers 200.
