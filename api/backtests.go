@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"path"
@@ -10,9 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
-	"github.com/finsight/finsight/internal/blob"
 	"github.com/finsight/finsight/internal/launch"
 	"github.com/finsight/finsight/internal/pipeline"
 )
@@ -112,55 +109,15 @@ type backtestStatus struct {
 // getBacktest answers GET /backtests/{id}.
 func (s *Server) getBacktest(c *gin.Context) {
 	id := c.Param("id")
-	if !validRunID(id) {
-		jsonError(c, http.StatusBadRequest, "invalid backtest id")
-		return
+	res, p, ok := storedOrRunning[pipeline.BacktestResult](s, c, id, pipeline.BacktestSummaryKey(id),
+		longWorkflow{what: "backtest", stored: "summary"}, func(p pipeline.BacktestProgress) bool { return p.Stage != "" })
+	switch {
+	case !ok:
+	case res != nil:
+		c.JSON(http.StatusOK, backtestStatus{BacktestID: id, Status: "completed", Result: res, Report: "/backtests/" + id + "/report"})
+	default:
+		c.JSON(http.StatusOK, backtestStatus{BacktestID: id, Status: "running", Progress: p})
 	}
-	if s.storeDown(c) {
-		return
-	}
-	var res pipeline.BacktestResult
-	err := blob.GetJSON(c.Request.Context(), s.store, pipeline.BacktestSummaryKey(id), &res)
-	if err == nil {
-		c.JSON(http.StatusOK, backtestStatus{BacktestID: id, Status: "completed", Result: &res,
-			Report: "/backtests/" + id + "/report"})
-		return
-	}
-	if !errors.Is(err, blob.ErrNotFound) {
-		s.storeFailed(c, err)
-		return
-	}
-	p, ok := s.backtestProgress(c, id)
-	if ok {
-		c.JSON(http.StatusOK, backtestStatus{BacktestID: id, Status: "running", Progress: &p})
-	}
-}
-
-// backtestProgress asks a running backtest for its progress; it answers
-// 4xx/5xx itself when it cannot.
-func (s *Server) backtestProgress(c *gin.Context, id string) (pipeline.BacktestProgress, bool) {
-	if s.workflows == nil {
-		jsonError(c, http.StatusNotFound, "no summary of backtest "+id+" in the store (and this API does not reach Temporal to ask a running one)")
-		return pipeline.BacktestProgress{}, false
-	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.workflows.timeout)
-	defer cancel()
-	v, err := s.workflows.client.QueryWorkflow(ctx, id, "", pipeline.ProgressQuery)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		jsonError(c, http.StatusNotFound, "no backtest "+id)
-		return pipeline.BacktestProgress{}, false
-	}
-	if err != nil {
-		temporalFailed(c, err, gin.H{"backtest_id": id})
-		return pipeline.BacktestProgress{}, false
-	}
-	var p pipeline.BacktestProgress
-	if err := v.Get(&p); err != nil || p.Stage == "" {
-		jsonError(c, http.StatusNotFound, "workflow "+id+" is not a backtest")
-		return pipeline.BacktestProgress{}, false
-	}
-	return p, true
 }
 
 // backtestReport answers GET /backtests/{id}/report: the page the

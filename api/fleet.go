@@ -108,44 +108,70 @@ func (s *Server) getFleet(c *gin.Context) {
 // running fleet for its progress; it answers 4xx/5xx itself.
 func (s *Server) fleetStatus(c *gin.Context) (fleetStatus, bool) {
 	id := c.Param("id")
-	if !validRunID(id) {
-		jsonError(c, http.StatusBadRequest, "invalid fleet id")
+	res, p, ok := storedOrRunning[pipeline.FleetResult](s, c, id, pipeline.FleetReportKey(id),
+		longWorkflow{what: "fleet", stored: "report"}, func(pipeline.FleetProgress) bool { return true })
+	switch {
+	case !ok:
 		return fleetStatus{}, false
+	case res != nil:
+		return fleetStatus{FleetID: id, Status: "completed", Result: res}, true
+	default:
+		return fleetStatus{FleetID: id, Status: "running", Progress: p}, true
+	}
+}
+
+// longWorkflow names a kind of long workflow in storedOrRunning's answers:
+// what it is ("fleet") and what it leaves in the store ("report").
+type longWorkflow struct{ what, stored string }
+
+// storedOrRunning reads the result a long workflow (a fleet, a backtest)
+// stored at key; without one it asks the running workflow id for its
+// progress query, which isProgress must accept (another workflow type's
+// answer decodes into a zero value). It answers 4xx/5xx itself; ok says
+// whether one of the two came back.
+func storedOrRunning[R, P any](s *Server, c *gin.Context, id, key string, kind longWorkflow, isProgress func(P) bool) (res *R, p *P, ok bool) {
+	if !validRunID(id) {
+		jsonError(c, http.StatusBadRequest, "invalid "+kind.what+" id")
+		return nil, nil, false
 	}
 	if s.storeDown(c) {
-		return fleetStatus{}, false
+		return nil, nil, false
 	}
-	var res pipeline.FleetResult
-	err := blob.GetJSON(c.Request.Context(), s.store, pipeline.FleetReportKey(id), &res)
+	res = new(R)
+	err := blob.GetJSON(c.Request.Context(), s.store, key, res)
 	if err == nil {
-		return fleetStatus{FleetID: id, Status: "completed", Result: &res}, true
+		return res, nil, true
 	}
 	if !errors.Is(err, blob.ErrNotFound) {
 		s.storeFailed(c, err)
-		return fleetStatus{}, false
+		return nil, nil, false
 	}
 	if s.workflows == nil {
-		jsonError(c, http.StatusNotFound, "no report of fleet "+id+" in the store (and this API does not reach Temporal to ask a running one)")
-		return fleetStatus{}, false
+		jsonError(c, http.StatusNotFound, "no "+kind.stored+" of "+kind.what+" "+id+" in the store (and this API does not reach Temporal to ask a running one)")
+		return nil, nil, false
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.workflows.timeout)
 	defer cancel()
 	v, err := s.workflows.client.QueryWorkflow(ctx, id, "", pipeline.ProgressQuery)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		jsonError(c, http.StatusNotFound, "no fleet "+id)
-		return fleetStatus{}, false
+		jsonError(c, http.StatusNotFound, "no "+kind.what+" "+id)
+		return nil, nil, false
 	}
 	if err != nil {
-		temporalFailed(c, err, gin.H{"fleet_id": id})
-		return fleetStatus{}, false
+		temporalFailed(c, err, gin.H{kind.what + "_id": id})
+		return nil, nil, false
 	}
-	var p pipeline.FleetProgress
-	if err := v.Get(&p); err != nil {
-		jsonError(c, http.StatusNotFound, "workflow "+id+" is not a fleet: "+err.Error())
-		return fleetStatus{}, false
+	p = new(P)
+	if err := v.Get(p); err != nil {
+		jsonError(c, http.StatusNotFound, "workflow "+id+" is not a "+kind.what+": "+err.Error())
+		return nil, nil, false
 	}
-	return fleetStatus{FleetID: id, Status: "running", Progress: &p}, true
+	if !isProgress(*p) {
+		jsonError(c, http.StatusNotFound, "workflow "+id+" is not a "+kind.what)
+		return nil, nil, false
+	}
+	return nil, p, true
 }
 
 // startOnce starts workflowType under id, unless one runs with that id:
